@@ -1,0 +1,1 @@
+"""The releases app: footage, redaction, review and publication."""

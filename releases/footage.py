@@ -1,0 +1,58 @@
+"""Adding footage to a release: store the original privately, then queue processing."""
+
+from pathlib import Path
+from typing import BinaryIO
+
+from django.db import transaction
+
+from releases.media import storage
+from releases.models import Footage, Release
+
+
+class FootageError(Exception):
+    """The action is not allowed; the message says why."""
+
+
+@transaction.atomic
+def add_footage(release: Release, *, fileobj: BinaryIO, filename: str, label: str, actor, sha256: str | None = None) -> Footage:
+    """Store an original under an opaque private key and queue it for processing.
+
+    `sha256` is the digest computed while an upload streamed in; without it the file is
+    hashed here, in chunks.
+    """
+    if release.status != Release.Status.DRAFT:
+        raise FootageError("Footage can only be added to a release in draft.")
+    stored = storage.store_fileobj(storage.private_storage(), storage.original_key(), fileobj, sha256=sha256)
+    footage = Footage.objects.create(
+        release=release,
+        label=label or "Recording",
+        original_key=stored.name,
+        original_filename=Path(filename).name[:255],
+        original_size=stored.size,
+        original_sha256=stored.sha256,
+        uploaded_by=actor,
+    )
+    _queue_processing(footage)
+    return footage
+
+
+@transaction.atomic
+def reprocess(footage: Footage, *, actor) -> Footage:
+    """Queue a failed (or stuck) footage again. The original is untouched by design."""
+    footage = Footage.objects.select_for_update().get(pk=footage.pk)
+    if footage.release.status != Release.Status.DRAFT:
+        raise FootageError("Footage can only be reprocessed while its release is a draft.")
+    if footage.state == Footage.State.READY:
+        raise FootageError("This footage is already processed.")
+    footage.state = Footage.State.PENDING
+    footage.error = ""
+    footage.save(update_fields=["state", "error"])
+    _queue_processing(footage)
+    return footage
+
+
+def _queue_processing(footage: Footage) -> None:
+    from releases import tasks  # tasks import the pipeline, which imports models
+
+    transaction.on_commit(lambda: tasks.process_footage.delay(footage.pk))
+

@@ -1,0 +1,1 @@
+"""Media handling: ffmpeg, the rendition ladder, the processing pipeline and storage."""

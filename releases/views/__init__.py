@@ -1,0 +1,1 @@
+"""Views: public pages and staff pages, kept apart."""

@@ -1,0 +1,71 @@
+"""Public pages. Every read goes through releases.selectors.public_*; permission: anyone."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.http import require_safe
+
+from releases import selectors
+from releases.media import storage
+from releases.views import ranged
+
+PAGE_SIZE = 20
+
+
+@require_safe
+def home(request):
+    return render(
+        request,
+        "releases/public/home.html",
+        {"cities": selectors.public_cities(), "latest": selectors.public_releases()[:6]},
+    )
+
+
+@require_safe
+def release_list(request):
+    releases = selectors.public_releases()
+    cities = selectors.public_cities()
+    city_slug = request.GET.get("city", "")
+    if city_slug:
+        releases = releases.filter(city__slug=city_slug)
+    page = Paginator(releases, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "releases/public/release_list.html",
+        {"page": page, "cities": cities, "city_slug": city_slug},
+    )
+
+
+@require_safe
+def release_detail(request, slug: str):
+    release = selectors.public_release(slug)
+    return render(
+        request,
+        "releases/public/release_detail.html",
+        {"release": release, "footage": selectors.public_footage(release)},
+    )
+
+
+@require_safe
+def city_detail(request, slug: str):
+    city = selectors.public_city(slug)
+    page = Paginator(selectors.public_releases().filter(city=city), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "releases/public/city_detail.html", {"city": city, "page": page})
+
+
+@require_safe
+def media_file(request, name: str):
+    """A published file, with Range support. 404 unless its release is published now."""
+    rendition = selectors.public_media_file(name)
+    release = rendition.footage.release
+    extension = ".jpg" if rendition.mime_type == "image/jpeg" else ".mp4"
+    filename = f"{release.slug}-{slugify(rendition.footage.label)}-{rendition.kind}{extension}"
+    return ranged.serve(
+        request,
+        storage.public_storage(),
+        rendition.public_key,
+        size=rendition.size,
+        content_type=rendition.mime_type,
+        etag=rendition.sha256,
+        filename=filename,
+    )

@@ -1,0 +1,93 @@
+"""Shared fixtures: isolated storage roots, synthetic clips made by real ffmpeg, staff users."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from releases import footage as footage_service
+from releases import workflow
+from releases.media import ffmpeg
+from releases.models import Footage, Release
+from tests.factories import ReleaseFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def media_roots(settings, tmp_path):
+    """Every test gets empty private and public storage roots of its own."""
+    private, public = tmp_path / "private", tmp_path / "public"
+    settings.PRIVATE_MEDIA_ROOT, settings.PUBLIC_MEDIA_ROOT = private, public
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "releases.media.storage.PrivateFileSystemStorage", "OPTIONS": {"location": str(private)}},
+        "private": {"BACKEND": "releases.media.storage.PrivateFileSystemStorage", "OPTIONS": {"location": str(private)}},
+        "public": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(public), "base_url": settings.PUBLIC_MEDIA_URL},
+        },
+    }
+    settings.SCRATCH_DIR = tmp_path / "scratch"
+    return {"private": private, "public": public}
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+def clip(clip_dir) -> Path:
+    """A real 2 s 640x360 H.264/AAC clip with a 440 Hz tone (made once per session)."""
+    return ffmpeg.make_test_clip(clip_dir / "clip.mp4", seconds=2, size="640x360")
+
+
+@pytest.fixture(scope="session")
+def clip_720(clip_dir) -> Path:
+    return ffmpeg.make_test_clip(clip_dir / "clip720.mp4", seconds=2, size="1280x720", rate=30)
+
+
+@pytest.fixture
+def uploader(db):
+    return UserFactory(username="uploader", role="Uploader")
+
+
+@pytest.fixture
+def reviewer(db):
+    return UserFactory(username="reviewer", role="Reviewer")
+
+
+@pytest.fixture
+def draft_release(uploader):
+    return ReleaseFactory(created_by=uploader)
+
+
+def upload(release: Release, path: Path, *, actor, label: str = "Officer camera 1") -> Footage:
+    with open(path, "rb") as fh:
+        return footage_service.add_footage(release, fileobj=fh, filename=path.name, label=label, actor=actor)
+
+
+@pytest.fixture
+def processed_release(draft_release, uploader, clip, django_capture_on_commit_callbacks):
+    """A draft release whose footage went through the real pipeline (Celery eager)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(draft_release, clip, actor=uploader)
+    draft_release.refresh_from_db()
+    return draft_release
+
+
+@pytest.fixture
+def published_release(processed_release, uploader, reviewer):
+    workflow.submit(processed_release, actor=uploader)
+    workflow.publish(processed_release, actor=reviewer)
+    processed_release.refresh_from_db()
+    return processed_release
+
+
+@pytest.fixture
+def copy_clip(tmp_path):
+    def _copy(src: Path, name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copy(src, dest)
+        return dest
+
+    return _copy

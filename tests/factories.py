@@ -1,0 +1,38 @@
+"""factory_boy factories. Footage is never faked: it is uploaded and processed for real."""
+
+import datetime
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from releases.models import City, Release
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@agency.example")
+    is_staff = True
+    password = factory.django.Password("correct horse battery staple")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        """UserFactory(role="Uploader") puts the user in that role's group."""
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class ReleaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Release
+
+    title = factory.Sequence(lambda n: f"Encounter {n}")
+    slug = factory.Sequence(lambda n: f"encounter-{n}")
+    city = factory.LazyFunction(lambda: City.objects.get(slug="detroit"))
+    encounter_date = datetime.date(2024, 5, 17)
+    summary = "Officers approached a vehicle; the driver was detained."
+    created_by = factory.SubFactory(UserFactory, role="Uploader")
