@@ -205,6 +205,15 @@ class FootageAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=["label"])
 
+    def save_related(self, request, form, formsets, change) -> None:
+        # On upload the footage was created by footage_service (not by form.save), so the
+        # form has no save_m2m and there are no inline rows to save.
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # renditions exist only after processing
+
     @admin.display(description="processing")
     def state_display(self, obj: Footage):
         if obj.state == Footage.State.FAILED:

@@ -14,7 +14,9 @@ class FootageError(Exception):
 
 
 @transaction.atomic
-def add_footage(release: Release, *, fileobj: BinaryIO, filename: str, label: str, actor, sha256: str | None = None) -> Footage:
+def add_footage(
+    release: Release, *, fileobj: BinaryIO, filename: str, label: str, actor, sha256: str | None = None
+) -> Footage:
     """Store an original under an opaque private key and queue it for processing.
 
     `sha256` is the digest computed while an upload streamed in; without it the file is
@@ -55,4 +57,3 @@ def _queue_processing(footage: Footage) -> None:
     from releases import tasks  # tasks import the pipeline, which imports models
 
     transaction.on_commit(lambda: tasks.process_footage.delay(footage.pk))
-

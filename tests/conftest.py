@@ -19,8 +19,14 @@ def media_roots(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT, settings.PUBLIC_MEDIA_ROOT = private, public
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "releases.media.storage.PrivateFileSystemStorage", "OPTIONS": {"location": str(private)}},
-        "private": {"BACKEND": "releases.media.storage.PrivateFileSystemStorage", "OPTIONS": {"location": str(private)}},
+        "default": {
+            "BACKEND": "releases.media.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": str(private)},
+        },
+        "private": {
+            "BACKEND": "releases.media.storage.PrivateFileSystemStorage",
+            "OPTIONS": {"location": str(private)},
+        },
         "public": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(public), "base_url": settings.PUBLIC_MEDIA_URL},

@@ -126,6 +126,16 @@ class Output:
 
 
 def transcode(source: Path, workdir: Path, info: ProbeInfo) -> list[Output]:
+    """Run the one-decode transcode and check that every output was written."""
+    graph, outputs = transcode_graph(source, workdir, info)
+    run(graph)
+    for out in outputs:
+        if not out.path.exists() or out.path.stat().st_size == 0:
+            raise MediaError(f"ffmpeg finished without producing the {out.kind} output.")
+    return outputs
+
+
+def transcode_graph(source: Path, workdir: Path, info: ProbeInfo):
     """One ffmpeg process, one decode: split the video into every rung plus a poster.
 
     Output hygiene: only the first video and audio streams are mapped; global and
@@ -169,35 +179,43 @@ def transcode(source: Path, workdir: Path, info: ProbeInfo) -> list[Output]:
         outputs.append(Output(target.rung.kind, path, "video/mp4"))
 
     poster_path = workdir / "poster.jpg"
-    at = min(1.0, info.duration / 2)
+    # The poster is the last frame up to ~1 s in, chosen by frame number and rewritten
+    # in place (update=1). Selecting "the first frame after 1 s" wrote nothing when a
+    # source's frames stop before then (a truncated file whose index promises more), and
+    # ffmpeg then failed the whole job with an unreadable "nothing was written" instead
+    # of letting the pipeline report the file as truncated.
+    last_frame = round(min(1.0, info.duration / 2) * fps)
     poster = (
         branches[len(targets)]
-        .filter("select", f"gte(t,{at:.3f})")
+        .filter("select", f"lte(n,{last_frame})")
         .filter("scale", -2, ladder.poster_height(info.video.height))
     )
     streams.append(
-        ffmpeg.output(poster, str(poster_path), **{"frames:v": 1, "q:v": 3, "update": 1, "map_metadata": -1})
+        ffmpeg.output(
+            poster, str(poster_path), **{"q:v": 3, "update": 1, "fps_mode": "passthrough", "map_metadata": -1}
+        )
     )
     outputs.append(Output(ladder.POSTER_KIND, poster_path, "image/jpeg"))
 
     graph = ffmpeg.merge_outputs(*streams).global_args(
-        "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-filter_complex_threads",
-        str(settings.FFMPEG_THREADS),
-    )
-    run(graph)
-    for out in outputs:
-        if not out.path.exists() or out.path.stat().st_size == 0:
-            raise MediaError(f"ffmpeg finished without producing the {out.kind} output.")
-    return outputs
+        "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
+        "-filter_complex_threads", str(settings.FFMPEG_THREADS),
+    )  # fmt: skip
+    return graph, outputs
 
 
 def _double(bitrate: str) -> str:
     return f"{int(bitrate.rstrip('k')) * 2}k"
 
 
+def command(graph) -> list[str]:
+    """The exact argv an ffmpeg-python graph runs as."""
+    return graph.overwrite_output().compile(cmd=binary())
+
+
 def run(graph, *, timeout: float | None = None) -> None:
     """Run an ffmpeg-python graph; turn a failure into a MediaError with ffmpeg's last words."""
-    args = graph.overwrite_output().compile(cmd=binary())
+    args = command(graph)
     log.debug("ffmpeg: %s", " ".join(args))
     timeout = timeout or settings.FFMPEG_TIMEOUT
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
@@ -228,7 +246,11 @@ def inspect_output(path: Path) -> OutputInfo:
     with av.open(str(path)) as container:
         vs = container.streams.video[0]
         audio_codec = container.streams.audio[0].codec_context.name if container.streams.audio else ""
-        duration = _duration(container) if vs.codec_context.name != "mjpeg" else None
+        duration = None
+        if vs.codec_context.name != "mjpeg":
+            # The video stream's own length: a file whose picture stops early while its
+            # sound runs on must not pass as complete.
+            duration = float(vs.duration * vs.time_base) if vs.duration and vs.time_base else _duration(container)
         return OutputInfo(vs.width, vs.height, duration, vs.codec_context.name, audio_codec)
 
 

@@ -55,8 +55,11 @@ def process(footage_id: int) -> Footage:
         raise TransientError(str(exc)) from exc
     except Exception as exc:
         _discard(produced)
-        _fail(footage_id, f"Processing stopped on an internal error ({type(exc).__name__}). "
-                          "The original is intact; an administrator can retry.")
+        _fail(
+            footage_id,
+            f"Processing stopped on an internal error ({type(exc).__name__}). "
+            "The original is intact; an administrator can retry.",
+        )
         raise
     return _commit(footage_id, probe_info, produced)
 

@@ -117,9 +117,7 @@ def copy_verified(src_storage: Storage, src_name: str, dst_storage: Storage, dst
         local = Path(tmp) / "copy"
         actual = fetch(src_storage, src_name, local)
         if actual != sha256:
-            raise IntegrityError(
-                f"{src_name} does not match its recorded SHA-256 (expected {sha256}, found {actual})."
-            )
+            raise IntegrityError(f"{src_name} does not match its recorded SHA-256 (expected {sha256}, found {actual}).")
         with open(local, "rb") as fh:
             return dst_storage.save(dst_name, File(fh, name=Path(dst_name).name))
 

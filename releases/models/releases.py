@@ -26,9 +26,7 @@ class Release(models.Model):
     # Written only by releases.workflow.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False)
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_by = models.ForeignKey(

@@ -4,6 +4,7 @@ import re
 
 from django.core.files.storage import Storage
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import parse_etags
 
 CHUNK_SIZE = 256 * 1024
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -36,7 +37,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
         return None
     if first == "":  # suffix: the last N bytes
         length = int(last)
-        if length == 0:
+        if length == 0 or size == 0:
             return "invalid"
         return max(0, size - length), size - 1
     start = int(first)
@@ -44,6 +45,14 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     if start >= size or end < start:
         return "invalid"
     return start, end
+
+
+def _none_match(header: str | None, quoted_etag: str) -> bool:
+    """If-None-Match uses weak comparison and may list several tags, or be "*" (RFC 9110 13.1.2)."""
+    if not header:
+        return False
+    tags = parse_etags(header)
+    return "*" in tags or any(tag.removeprefix("W/") == quoted_etag for tag in tags)
 
 
 def serve(
@@ -56,7 +65,7 @@ def serve(
         # Revalidate every time: a withdrawn file must stop being served at once.
         "Cache-Control": "no-cache",
     }
-    if request.headers.get("If-None-Match") == quoted_etag:
+    if _none_match(request.headers.get("If-None-Match"), quoted_etag):
         return HttpResponse(status=304, headers=common)
     disposition = "attachment" if request.GET.get("download") else "inline"
     common["Content-Disposition"] = f'{disposition}; filename="{filename}"'

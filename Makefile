@@ -1,0 +1,73 @@
+# Two commands matter: `make run` (set up everything, start the portal) and `make test`.
+# Needs only Python 3.11 and make: no root, no apt, no running server.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+MANAGE := $(BIN)/python manage.py
+
+.DEFAULT_GOAL := help
+.PHONY: help run demo serve worker test test-fast lint fmt check bench clean
+
+help:
+	@echo "make run    set up (venv, dependencies, database, demo data) and start web + worker on :$(PORT)"
+	@echo "make test   run the whole test suite (browser tests skip, saying so, when Chromium is missing)"
+	@echo "make lint | fmt | check | bench | demo | worker | clean"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+# A local .env with a fresh secret key; never committed, never overwritten.
+.env:
+	@$(PYTHON) -c 'import secrets; print("# Written by make run for this machine. See .env.example.\nDEBUG=false\nSECRET_KEY=" + secrets.token_urlsafe(50) + "\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]")' > $@
+	@echo "Wrote .env with a new SECRET_KEY."
+
+demo: $(VENV)/.runtime .env
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) demo
+
+run: demo
+	@echo ""
+	@echo "  Portal:  http://127.0.0.1:$(PORT)/"
+	@echo "  Staff:   http://127.0.0.1:$(PORT)/staff/   (accounts printed above)"
+	@echo "  Stop with Ctrl-C."
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
+
+serve: $(VENV)/.runtime .env
+	PORT=$(PORT) $(BIN)/gunicorn portal.wsgi --bind 127.0.0.1:$(PORT) --worker-class gthread --threads 8
+
+worker: $(VENV)/.runtime .env
+	$(BIN)/celery -A portal worker --queues default,media --concurrency 1 --loglevel INFO
+
+test: $(VENV)/.dev
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+
+fmt: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: lint test
+
+bench: $(VENV)/.dev
+	$(BIN)/python bench/pipeline_vs_ffmpeg.py
+
+clean:
+	rm -rf var/test var/scratch .pytest_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""Create demo staff and five demo releases, made by the real pipeline and workflow.
+
+Idempotent: a release that is already published is left alone, and one left half-way
+(for example by an interrupted run) is carried on from where it stopped.
+"""
+
+import datetime
+import json
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from portal.celery import app as celery_app
+from releases import footage as footage_service
+from releases import workflow
+from releases.media import ffmpeg, storage
+from releases.models import City, Footage, Release
+
+DEMO_NOTE = "Demonstration release made from a synthetic test pattern; it shows no real encounter."
+
+# city slug, title, lavfi video source, tone (Hz), seconds, encounter date
+DEMOS = [
+    ("detroit", "Vehicle stop on Michigan Avenue", "testsrc2", 440, 12, datetime.date(2024, 4, 9)),
+    ("buffalo", "Residential arrest on Grant Street", "smptehdbars", 523, 10, datetime.date(2024, 5, 22)),
+    ("baltimore", "Workplace enforcement operation", "colorspectrum", 330, 14, datetime.date(2024, 6, 3)),
+    ("philadelphia", "Courthouse approach and detention", "rgbtestsrc", 660, 11, datetime.date(2024, 7, 18)),
+    ("washington-dc", "Traffic checkpoint encounter", "testsrc", 392, 13, datetime.date(2024, 8, 27)),
+]
+
+ACCOUNTS = [("demo-uploader", "Uploader"), ("demo-reviewer", "Reviewer")]
+
+
+class Command(BaseCommand):
+    help = "Create demo staff accounts and publish demo releases through the real pipeline."
+
+    def handle(self, *args, **options) -> None:
+        # The worker is not running yet: run the real Celery task in this process.
+        celery_app.conf.task_always_eager = True
+        users = self._accounts()
+        uploader, reviewer = users["demo-uploader"], users["demo-reviewer"]
+        for city_slug, title, source, tone, seconds, date in DEMOS:
+            self._release(city_slug, title, source, tone, seconds, date, uploader, reviewer)
+
+    def _accounts(self) -> dict[str, User]:
+        cred_file = Path(settings.VAR_DIR) / "demo-credentials.json"
+        creds = json.loads(cred_file.read_text()) if cred_file.exists() else {}
+        users = {}
+        for username, role in ACCOUNTS:
+            password = creds.setdefault(username, secrets.token_urlsafe(12))
+            user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.org"})
+            user.is_staff = True
+            user.set_password(password)
+            user.save()
+            user.groups.set([Group.objects.get(name=role)])
+            users[username] = User.objects.get(pk=user.pk)  # fresh permission cache
+        cred_file.parent.mkdir(parents=True, exist_ok=True)
+        cred_file.write_text(json.dumps(creds, indent=2))
+        cred_file.chmod(0o600)
+        self.stdout.write("Demo staff accounts (log in at /staff/):")
+        for username, role in ACCOUNTS:
+            self.stdout.write(f"  {role.lower():9} {username} / {creds[username]}")
+        return users
+
+    def _release(self, city_slug, title, source, tone, seconds, date, uploader, reviewer) -> None:
+        slug = f"demo-{city_slug}"
+        release = Release.objects.filter(slug=slug).first()
+        if release and release.status == Release.Status.PUBLISHED:
+            self.stdout.write(f"  published already: {release.title}")
+            return
+        if release is None:
+            city = City.objects.get(slug=city_slug)
+            release = Release.objects.create(
+                slug=slug,
+                title=f"{title} (demonstration)",
+                city=city,
+                encounter_date=date,
+                summary=f"{DEMO_NOTE} In a real release this text describes the encounter in {city.name}: "
+                "where and when it happened, what the officers were doing, and what the footage shows.",
+                created_by=uploader,
+            )
+        if release.status == Release.Status.WITHDRAWN:
+            self.stdout.write(f"  withdrawn, left alone: {release.title}")
+            return
+        if release.status == Release.Status.IN_REVIEW and not release.footage.exists():
+            raise CommandError(f"{slug} is in review without footage; fix it in the admin.")
+        if release.status == Release.Status.DRAFT:
+            self._footage(release, source, tone, seconds, uploader)
+            workflow.submit(release, actor=uploader, note="Demo: ready for review.")
+        workflow.publish(release, actor=reviewer, note="Demo: checked and approved.")
+        self.stdout.write(self.style.SUCCESS(f"  published: {release.title}"))
+
+    def _footage(self, release, source, tone, seconds, uploader) -> None:
+        footage = release.footage.first()
+        if footage is None:
+            with storage.scratch_dir() as tmp:
+                clip = ffmpeg.make_test_clip(
+                    Path(tmp) / "camera.mp4", seconds=seconds, size="1280x720", rate=30, source=source, tone=tone
+                )
+                with transaction.atomic(), open(clip, "rb") as fh:
+                    footage_service.add_footage(
+                        release, fileobj=fh, filename="camera.mp4", label="Officer camera 1", actor=uploader
+                    )
+            footage = release.footage.get()
+        elif footage.state != Footage.State.READY:
+            footage_service.reprocess(footage, actor=uploader)
+        footage.refresh_from_db()
+        if footage.state != Footage.State.READY:
+            raise CommandError(f"Processing failed for {release.slug}: {footage.error}")

@@ -1,0 +1,108 @@
+"""End to end through a real Celery worker process: upload → broker → worker → ffmpeg → ready.
+
+Uses the filesystem broker by default, Redis when CELERY_BROKER_URL points at it (CI).
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from portal.celery import app as celery_app
+from releases.media import storage
+from releases.models import Footage
+from tests.conftest import upload
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(media_roots, settings, tmp_path):
+    """A real `celery worker` process sharing this test's database, broker and storage."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "PRIVATE_MEDIA_ROOT": str(media_roots["private"]),
+        "PUBLIC_MEDIA_ROOT": str(media_roots["public"]),
+        "SCRATCH_DIR": str(settings.SCRATCH_DIR),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        queue = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        shutil.rmtree(queue, ignore_errors=True)  # no stale messages from an earlier run
+        queue.mkdir(parents=True)
+        env["CELERY_FS_BROKER_DIR"] = str(queue.parent)
+    else:
+        celery_app.control.purge()
+    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--queues", "default,media",
+         "--concurrency", "1", "--pool", "prefork", "--loglevel", "INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    celery_app.conf.task_always_eager = False
+    try:
+        yield proc
+    finally:
+        celery_app.conf.task_always_eager = True
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        print((tmp_path / "worker.log").read_text(errors="replace")[-3000:])
+
+
+def _wait_for(footage: Footage, worker, timeout: float = 120) -> Footage:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        footage.refresh_from_db()
+        if footage.state in (Footage.State.READY, Footage.State.FAILED):
+            return footage
+        assert worker.poll() is None, "the Celery worker died"
+        time.sleep(0.5)
+    pytest.fail(f"footage still {footage.state} after {timeout} s")
+
+
+def test_a_real_worker_processes_an_upload_end_to_end(worker, draft_release, uploader, clip_720):
+    footage = upload(draft_release, clip_720, actor=uploader)  # commits; on_commit queues the task
+
+    footage = _wait_for(footage, worker)
+
+    assert footage.state == Footage.State.READY, footage.error
+    private = storage.private_storage()
+    kinds = {}
+    for r in footage.renditions.all():
+        with private.open(r.private_key, "rb") as fh:
+            assert storage.sha256_stream(fh) == (r.sha256, r.size)
+        kinds[r.kind] = (r.width, r.height, r.video_codec)
+    assert kinds == {"mp4_720": (1280, 720, "h264"), "mp4_360": (640, 360, "h264"), "poster": (1280, 720, "mjpeg")}
+
+
+def test_a_real_worker_marks_a_corrupt_upload_failed_and_keeps_the_original(worker, draft_release, uploader, tmp_path):
+    bogus = tmp_path / "not-a-video.mp4"
+    bogus.write_text("This is a text file pretending to be a video.\n" * 50)
+
+    footage = _wait_for(upload(draft_release, bogus, actor=uploader), worker)
+
+    assert footage.state == Footage.State.FAILED
+    assert "not a video" in footage.error
+    assert not footage.renditions.exists()
+    with storage.private_storage().open(footage.original_key, "rb") as fh:
+        assert fh.read() == bogus.read_bytes()

@@ -1,0 +1,108 @@
+"""Models: seeded cities, the one 'published' rule, string forms and URLs."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from releases.models import City, Footage, Release, Rendition
+from tests.factories import ReleaseFactory
+
+Status = Release.Status
+
+SEEDED = {
+    "detroit": ("Detroit", "MI"),
+    "buffalo": ("Buffalo", "NY"),
+    "baltimore": ("Baltimore", "MD"),
+    "philadelphia": ("Philadelphia", "PA"),
+    "washington-dc": ("Washington", "DC"),
+}
+
+
+@pytest.mark.django_db
+def test_the_five_phase_one_cities_are_seeded_with_march_2024():
+    cities = {c.slug: c for c in City.objects.all()}
+    assert set(cities) == set(SEEDED)
+    for slug, (name, state) in SEEDED.items():
+        city = cities[slug]
+        assert (city.name, city.state) == (name, state)
+        assert city.phase == 1
+        assert city.deployment_started == datetime.date(2024, 3, 1)
+        assert city.description
+
+
+@pytest.mark.django_db
+def test_cities_are_ordered_by_phase_then_name():
+    City.objects.create(name="Atlanta", state="GA", slug="atlanta", phase=2, deployment_started=datetime.date(2025, 1, 1))
+    assert [c.name for c in City.objects.all()] == [
+        "Baltimore", "Buffalo", "Detroit", "Philadelphia", "Washington", "Atlanta",
+    ]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_published_excludes_every_other_status():
+    now = timezone.now()
+    by_status = {}
+    for status in Status.values:
+        release = ReleaseFactory()
+        # Even with a publication date set, only the PUBLISHED status counts.
+        Release.objects.filter(pk=release.pk).update(status=status, published_at=now)
+        by_status[status] = release
+    assert set(Status.values) == {"draft", "in_review", "published", "withdrawn"}
+    assert list(Release.objects.published()) == [by_status[Status.PUBLISHED]]
+
+
+@pytest.mark.django_db
+def test_published_requires_a_publication_date():
+    release = ReleaseFactory()
+    Release.objects.filter(pk=release.pk).update(status=Status.PUBLISHED)
+    assert not Release.objects.published().exists()
+    Release.objects.filter(pk=release.pk).update(published_at=timezone.now())
+    assert list(Release.objects.published()) == [release]
+
+
+@pytest.mark.django_db
+def test_is_published_follows_status():
+    release = ReleaseFactory()
+    assert not release.is_published
+    release.status = Status.PUBLISHED
+    assert release.is_published
+
+
+@pytest.mark.django_db
+def test_a_new_release_starts_as_a_draft():
+    assert ReleaseFactory().status == Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_str_and_urls():
+    city = City.objects.get(slug="washington-dc")
+    assert str(city) == "Washington, DC"
+    assert city.get_absolute_url() == "/cities/washington-dc/"
+
+    release = ReleaseFactory(title="Stop on 14th Street", slug="stop-on-14th", city=city)
+    assert str(release) == "Stop on 14th Street"
+    assert release.get_absolute_url() == "/releases/stop-on-14th/"
+
+
+@pytest.mark.django_db
+def test_footage_and_rendition_str(uploader):
+    release = ReleaseFactory(created_by=uploader)
+    footage = Footage.objects.create(
+        release=release,
+        label="Officer camera 1",
+        original_key="originals/abc",
+        original_size=10,
+        original_sha256="0" * 64,
+        uploaded_by=uploader,
+    )
+    assert str(footage) == "Officer camera 1 (Waiting for processing)"
+    footage.state = Footage.State.FAILED
+    assert str(footage) == "Officer camera 1 (Failed)"
+
+    rendition = Rendition(footage=footage, kind=Rendition.Kind.MP4_720, mime_type="video/mp4")
+    assert str(rendition) == "Officer camera 1: MP4 720p"
+    assert rendition.is_video
+    poster = Rendition(footage=footage, kind=Rendition.Kind.POSTER, mime_type="image/jpeg")
+    assert str(poster) == "Officer camera 1: Poster image"
+    assert not poster.is_video
