@@ -47,6 +47,9 @@ class ReleaseAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     inlines = [FootageInline]
     change_form_template = "admin/releases/release/change_form.html"
+    # The template links to the public page only once it is published; the stock link
+    # would lead every draft to a 404.
+    view_on_site = False
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != Release.Status.DRAFT:
@@ -54,7 +57,16 @@ class ReleaseAdmin(admin.ModelAdmin):
             return [*self.readonly_fields, "title", "slug", "city", "encounter_date", "summary"]
         return self.readonly_fields
 
+    def get_prepopulated_fields(self, request, obj=None):
+        # A frozen slug is read-only, and the admin cannot prepopulate a read-only field.
+        if obj is not None and obj.status != Release.Status.DRAFT:
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
     def has_delete_permission(self, request, obj=None) -> bool:
+        # The model permission first: neither role holds it, so only an administrator deletes.
+        if not super().has_delete_permission(request, obj):
+            return False
         return obj is None or (obj.status == Release.Status.DRAFT and not obj.footage.exists())
 
     def save_model(self, request, obj, form, change) -> None:
@@ -112,10 +124,7 @@ class ReleaseAdmin(admin.ModelAdmin):
 
 
 class FootageUploadForm(forms.ModelForm):
-    upload = forms.FileField(
-        label="Recording",
-        help_text=f"Video file (MP4, MOV, MKV, AVI, TS...). Up to {filesizeformat(settings.MAX_UPLOAD_SIZE)}.",
-    )
+    upload = forms.FileField(label="Recording")
 
     class Meta:
         model = Footage
@@ -125,6 +134,9 @@ class FootageUploadForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["release"].queryset = Release.objects.filter(status=Release.Status.DRAFT)
         self.fields["release"].help_text = "Only releases in draft accept new footage."
+        # Read the limit per request, not at import, so it always matches what clean_upload enforces.
+        limit = filesizeformat(settings.MAX_UPLOAD_SIZE)
+        self.fields["upload"].help_text = f"Video file (MP4, MOV, MKV, AVI, TS...). Up to {limit}."
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]

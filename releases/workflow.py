@@ -149,8 +149,9 @@ def _withdraw(release: Release, actor, reason: str, _published: list[str]) -> li
     Rendition.objects.bulk_update(renditions, ["public_key"])
     # Files leave public storage only once the withdrawal is committed; if deleting
     # fails afterwards, the public media view still refuses them (the release is no
-    # longer published).
-    transaction.on_commit(lambda: storage.delete_quietly(storage.public_storage(), names))
+    # longer published). robust=True: a storage error is logged, not raised at the
+    # person whose withdrawal has already been committed.
+    transaction.on_commit(lambda: storage.delete_quietly(storage.public_storage(), names), robust=True)
     release.withdrawn_at = timezone.now()
     release.withdrawal_reason = reason
     return ["withdrawn_at", "withdrawal_reason"]

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from releases import workflow
-from releases.models import Footage, Release
+from releases.models import City, Footage, Release
 from tests.conftest import upload
 from tests.factories import UserFactory
 
@@ -219,7 +219,9 @@ def test_release_change_page_shows_a_failed_footage_and_why(
     assert escape(footage.error) in page
 
 
-def test_footage_list_marks_failed_footage(client, uploader, draft_release, tmp_path, django_capture_on_commit_callbacks):
+def test_footage_list_marks_failed_footage(
+    client, uploader, draft_release, tmp_path, django_capture_on_commit_callbacks
+):
     fake = tmp_path / "bad.mp4"
     fake.write_bytes(b"\x00" * 4096)
     with django_capture_on_commit_callbacks(execute=True):
@@ -247,3 +249,116 @@ def test_staff_lists_render_for_both_roles(client, uploader, reviewer, processed
         response = client.get(reverse(url_name))
         assert response.status_code == 200
         assert expected in response.content.decode()
+
+
+def test_a_reviewer_cannot_delete_a_draft_release(client, reviewer, draft_release):
+    """Deleting needs the model's delete permission, which neither role holds."""
+    client.force_login(reviewer)
+    url = reverse("admin:releases_release_delete", args=[draft_release.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Release.objects.filter(pk=draft_release.pk).exists()
+
+
+def test_an_uploader_cannot_delete_a_draft_release(client, uploader, draft_release):
+    client.force_login(uploader)
+    url = reverse("admin:releases_release_delete", args=[draft_release.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Release.objects.filter(pk=draft_release.pk).exists()
+
+
+def test_bulk_delete_is_not_offered_without_the_permission(client, uploader, draft_release):
+    client.force_login(uploader)
+    response = client.post(
+        reverse("admin:releases_release_changelist"),
+        {"action": "delete_selected", "_selected_action": [draft_release.pk], "post": "yes"},
+    )
+    assert Release.objects.filter(pk=draft_release.pk).exists()
+    assert response.status_code in (200, 302)
+
+
+def test_an_empty_draft_can_be_deleted_by_someone_holding_the_permission(client, draft_release, db):
+    from django.contrib.auth.models import Permission
+
+    admin_user = UserFactory(username="editor", role="Uploader")
+    admin_user.user_permissions.add(Permission.objects.get(codename="delete_release"))
+    client.force_login(admin_user)
+    url = reverse("admin:releases_release_delete", args=[draft_release.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Release.objects.filter(pk=draft_release.pk).exists()
+
+
+def test_a_release_with_footage_cannot_be_deleted_even_with_the_permission(client, processed_release, db):
+    from django.contrib.auth.models import Permission
+
+    admin_user = UserFactory(username="editor", role="Uploader")
+    admin_user.user_permissions.add(Permission.objects.get(codename="delete_release"))
+    client.force_login(admin_user)
+    url = reverse("admin:releases_release_delete", args=[processed_release.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert Release.objects.filter(pk=processed_release.pk).exists()
+
+
+def test_upload_form_states_the_current_size_limit(client, uploader, draft_release, settings):
+    settings.MAX_UPLOAD_SIZE = 3 * 1024**2
+    client.force_login(uploader)
+    page = client.get(ADD_URL, {"release": draft_release.pk}).content.decode()
+    assert "Up to 3.0\xa0MB." in page or "Up to 3.0&nbsp;MB." in page
+
+
+def test_view_on_site_link_appears_only_once_published(client, uploader, reviewer, processed_release):
+    change_url = reverse("admin:releases_release_change", args=[processed_release.pk])
+    client.force_login(uploader)
+    assert "View on site" not in client.get(change_url).content.decode()
+
+    workflow.submit(processed_release, actor=uploader)
+    workflow.publish(processed_release, actor=reviewer)
+    page = client.get(change_url).content.decode()
+    assert page.count("View on site") == 1
+    assert f'href="{processed_release.get_absolute_url()}"' in page
+
+
+@pytest.mark.parametrize("status", [Release.Status.IN_REVIEW, Release.Status.PUBLISHED, Release.Status.WITHDRAWN])
+def test_release_change_page_renders_once_review_has_started(client, uploader, reviewer, processed_release, status):
+    workflow.submit(processed_release, actor=uploader)
+    if status != Release.Status.IN_REVIEW:
+        workflow.publish(processed_release, actor=reviewer)
+    if status == Release.Status.WITHDRAWN:
+        workflow.withdraw(processed_release, actor=reviewer, reason="Face visible.")
+    change_url = reverse("admin:releases_release_change", args=[processed_release.pk])
+    for user in (uploader, reviewer):
+        client.force_login(user)
+        response = client.get(change_url)
+        assert response.status_code == 200
+        form = response.context["adminform"].form
+        assert "title" not in form.fields  # public text is frozen once review starts
+        assert processed_release.title in response.content.decode()
+
+
+def test_uploader_creates_a_draft_release_in_the_admin(client, uploader):
+    client.force_login(uploader)
+    response = client.post(
+        reverse("admin:releases_release_add"),
+        {
+            "title": "Arrest outside a courthouse",
+            "slug": "arrest-outside-a-courthouse",
+            "city": City.objects.get(slug="baltimore").pk,
+            "encounter_date": "2024-06-02",
+            "summary": "An arrest outside the courthouse.",
+            "status": Release.Status.PUBLISHED,  # not a form field: must be ignored
+            "footage-TOTAL_FORMS": "0",
+            "footage-INITIAL_FORMS": "0",
+            "footage-MIN_NUM_FORMS": "0",
+            "footage-MAX_NUM_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    release = Release.objects.get(slug="arrest-outside-a-courthouse")
+    assert release.created_by == uploader
+    assert release.status == Release.Status.DRAFT
+    assert not Release.objects.published().exists()
+
+
+def test_reviewer_cannot_create_releases(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get(reverse("admin:releases_release_add")).status_code == 403

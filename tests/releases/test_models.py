@@ -33,7 +33,9 @@ def test_the_five_phase_one_cities_are_seeded_with_march_2024():
 
 @pytest.mark.django_db
 def test_cities_are_ordered_by_phase_then_name():
-    City.objects.create(name="Atlanta", state="GA", slug="atlanta", phase=2, deployment_started=datetime.date(2025, 1, 1))
+    City.objects.create(
+        name="Atlanta", state="GA", slug="atlanta", phase=2, deployment_started=datetime.date(2025, 1, 1)
+    )
     assert [c.name for c in City.objects.all()] == [
         "Baltimore", "Buffalo", "Detroit", "Philadelphia", "Washington", "Atlanta",
     ]  # fmt: skip

@@ -220,7 +220,9 @@ def test_release_page_shows_both_videos_poster_hashes_and_sizes(client, release_
     assert page.count("<source ") == 2
     best, small = renditions[Rendition.Kind.MP4_720], renditions[Rendition.Kind.MP4_360]
     # Best quality first, so browsers pick it.
-    assert page.index(f'<source src="/media/{best.public_key}"') < page.index(f'<source src="/media/{small.public_key}"')
+    assert page.index(f'<source src="/media/{best.public_key}"') < page.index(
+        f'<source src="/media/{small.public_key}"'
+    )
     assert 'type="video/mp4" data-quality="720p"' in page
     assert 'type="video/mp4" data-quality="360p"' in page
     assert f'poster="/media/{renditions[Rendition.Kind.POSTER].public_key}"' in page

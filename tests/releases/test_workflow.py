@@ -187,7 +187,9 @@ def test_submit_refuses_a_release_without_footage(draft_release, uploader):
     assert draft_release.submitted_by is None
 
 
-def test_submit_refuses_footage_that_failed_processing(draft_release, uploader, tmp_path, django_capture_on_commit_callbacks):
+def test_submit_refuses_footage_that_failed_processing(
+    draft_release, uploader, tmp_path, django_capture_on_commit_callbacks
+):
     fake = tmp_path / "notes.mp4"
     fake.write_text("not a video at all\n" * 50)
     with django_capture_on_commit_callbacks(execute=True):
@@ -213,7 +215,9 @@ def test_submit_refuses_footage_still_pending(processed_release, uploader, clip,
 # --- publish effects and guards ----------------------------------------------
 
 
-def test_publish_copies_every_rendition_to_public_storage_with_its_hash(processed_release, uploader, reviewer, media_roots):
+def test_publish_copies_every_rendition_to_public_storage_with_its_hash(
+    processed_release, uploader, reviewer, media_roots
+):
     assert _public_files(media_roots["public"]) == []
     workflow.submit(processed_release, actor=uploader)
     workflow.publish(processed_release, actor=reviewer)
@@ -337,3 +341,19 @@ def test_return_to_draft_keeps_the_note_and_the_release_can_be_resubmitted(proce
     processed_release.refresh_from_db()
     assert processed_release.status == Status.IN_REVIEW
     assert processed_release.review_note == "Plate blurred."
+
+
+def test_a_storage_error_after_a_committed_withdrawal_is_logged_not_raised(
+    published_release, reviewer, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from releases.media import storage
+
+    def broken_delete(_storage, _names):
+        raise OSError("bucket unavailable")
+
+    monkeypatch.setattr(storage, "delete_quietly", broken_delete)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.withdraw(published_release, actor=reviewer, reason="Face visible.")
+    published_release.refresh_from_db()
+    assert published_release.status == Status.WITHDRAWN
+    assert "bucket unavailable" in caplog.text
