@@ -1,9 +1,11 @@
 """Shared fixtures: isolated storage roots, synthetic clips made by real ffmpeg, staff users."""
 
+import importlib
 import shutil
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 
 from releases import footage as footage_service
 from releases import workflow
@@ -34,6 +36,17 @@ def media_roots(settings, tmp_path):
     }
     settings.SCRATCH_DIR = tmp_path / "scratch"
     return {"private": private, "public": public}
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """For transactional tests: put back the rows that data migrations seed.
+
+    A transactional test ends by flushing every table. The flush's post_migrate signal
+    recreates permissions and role groups, but not the cities seeded by a migration, so
+    they are seeded again here with the migration's own (idempotent) function.
+    """
+    importlib.import_module("releases.migrations.0002_seed_phase1_cities").seed(django_apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -73,12 +73,8 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def e2e_db(django_db_serialized_rollback, transactional_db):
-    """Transactional DB (live_server runs in another thread) that keeps migration-seeded rows.
-
-    A transactional test ends by flushing every table; serialized rollback restores the
-    seeded cities and role groups afterwards, so later tests still find them.
-    """
+def e2e_db(transactional_db, reference_data):
+    """Transactional DB (live_server runs in another thread) with the seeded cities and roles."""
 
 
 @pytest.fixture

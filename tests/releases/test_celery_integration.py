@@ -19,7 +19,11 @@ from releases.media import storage
 from releases.models import Footage
 from tests.conftest import upload
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("reference_data"),
+]
 
 
 def _database_url() -> str:
