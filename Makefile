@@ -58,7 +58,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(MANAGE) makemigrations --check --dry-run
+	DEBUG=true $(MANAGE) makemigrations --check --dry-run
 
 fmt: $(VENV)/.dev
 	$(BIN)/ruff format .
