@@ -123,7 +123,7 @@ def _publish(release: Release, actor, note: str, published: list[str]) -> list[s
 
     prefix = storage.public_prefix()
     for r in renditions:
-        name = f"{prefix}{r.footage.public_id.hex[:12]}-{r.kind}{_extension(r)}"
+        name = f"{prefix}{r.footage.public_id.hex[:12]}-{r.kind}{r.extension}"
         try:
             stored = storage.copy_verified(
                 storage.private_storage(), r.private_key, storage.public_storage(), name, r.sha256
@@ -162,10 +162,6 @@ def _check_two_person_rule(release: Release, actor) -> None:
         raise WorkflowError("Two-person rule: you submitted this release, so someone else must publish it.")
     if release.footage.filter(uploaded_by=actor).exists():
         raise WorkflowError("Two-person rule: you uploaded footage in this release, so someone else must publish it.")
-
-
-def _extension(rendition: Rendition) -> str:
-    return ".jpg" if rendition.mime_type == "image/jpeg" else ".mp4"
 
 
 _GUARDS_AND_EFFECTS = {

@@ -6,7 +6,6 @@ workers copy an object to a scratch directory, work there, and store the results
 
 import hashlib
 import secrets
-import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -111,9 +110,7 @@ def copy_verified(src_storage: Storage, src_name: str, dst_storage: Storage, dst
     The copy is staged in a scratch file and checked before anything is written to the
     destination, so a changed or corrupted source never reaches public storage.
     """
-    scratch = Path(settings.SCRATCH_DIR)
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+    with scratch_dir() as tmp:
         local = Path(tmp) / "copy"
         actual = fetch(src_storage, src_name, local)
         if actual != sha256:
@@ -132,10 +129,6 @@ def scratch_dir() -> tempfile.TemporaryDirectory:
     root = Path(settings.SCRATCH_DIR)
     root.mkdir(parents=True, exist_ok=True)
     return tempfile.TemporaryDirectory(dir=root, prefix="job-")
-
-
-def disk_free(path: Path) -> int:
-    return shutil.disk_usage(path).free
 
 
 class IntegrityError(Exception):

@@ -76,3 +76,7 @@ class Rendition(models.Model):
     @property
     def is_video(self) -> bool:
         return self.mime_type.startswith("video/")
+
+    @property
+    def extension(self) -> str:
+        return ".jpg" if self.mime_type == "image/jpeg" else ".mp4"

@@ -58,8 +58,7 @@ def media_file(request, name: str):
     """A published file, with Range support. 404 unless its release is published now."""
     rendition = selectors.public_media_file(name)
     release = rendition.footage.release
-    extension = ".jpg" if rendition.mime_type == "image/jpeg" else ".mp4"
-    filename = f"{release.slug}-{slugify(rendition.footage.label)}-{rendition.kind}{extension}"
+    filename = f"{release.slug}-{slugify(rendition.footage.label)}-{rendition.kind}{rendition.extension}"
     return ranged.serve(
         request,
         storage.public_storage(),
