@@ -228,7 +228,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"releases.tasks.process_footage": {"queue": "media"}}
+CELERY_TASK_ROUTES = {"releases.tasks.process_job": {"queue": "media"}}
+# Celery beat (run with the worker's -B in development, as its own process in
+# production): the sweeper finds jobs whose worker died and re-queues or fails them.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-jobs": {"task": "releases.tasks.sweep_jobs", "schedule": env.int("JOB_SWEEP_INTERVAL", default=60)},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- CACHE ------------------------------------------------------------------
@@ -246,6 +252,15 @@ FFMPEG_THREADS = env.int("FFMPEG_THREADS", default=2)
 FFMPEG_TIMEOUT = env.int("FFMPEG_TIMEOUT", default=4 * 60 * 60)
 MEDIA_TASK_SOFT_TIME_LIMIT = env.int("MEDIA_TASK_SOFT_TIME_LIMIT", default=FFMPEG_TIMEOUT + 300)
 SCRATCH_DIR = Path(env("SCRATCH_DIR", default=str(VAR_DIR / "scratch")))
+# A running job whose heartbeat is older than this is presumed dead (its worker was
+# killed); a queued job older than JOB_QUEUED_TIMEOUT was presumed lost by the broker.
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=300)
+JOB_QUEUED_TIMEOUT = env.int("JOB_QUEUED_TIMEOUT", default=6 * 60 * 60)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# Redaction boxes grow by this share of their size on each side (plus 4 px), so a
+# box drawn tight around a face still covers hair, ears and motion between keyframes.
+REDACTION_MARGIN = env.float("REDACTION_MARGIN", default=0.10)
+PREVIEW_HEIGHT = env.int("PREVIEW_HEIGHT", default=360)
 
 # --- DRF --------------------------------------------------------------------
 REST_FRAMEWORK = {

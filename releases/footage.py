@@ -5,6 +5,7 @@ from typing import BinaryIO
 
 from django.db import transaction
 
+from releases import audit, processing, redactions
 from releases.media import storage
 from releases.models import Footage, Release
 
@@ -34,26 +35,26 @@ def add_footage(
         original_sha256=stored.sha256,
         uploaded_by=actor,
     )
-    _queue_processing(footage)
+    audit.record(
+        "footage.uploaded",
+        footage,
+        actor=actor,
+        summary={"release": release.pk, "size": stored.size, "sha256": stored.sha256},
+    )
+    plan = redactions.initial_plan(footage, actor=actor)
+    processing.queue_render(footage, plan=plan, actor=actor)
     return footage
 
 
 @transaction.atomic
 def reprocess(footage: Footage, *, actor) -> Footage:
     """Queue a failed (or stuck) footage again. The original is untouched by design."""
-    footage = Footage.objects.select_for_update().get(pk=footage.pk)
+    footage = Footage.objects.select_for_update().select_related("release").get(pk=footage.pk)
     if footage.release.status != Release.Status.DRAFT:
         raise FootageError("Footage can only be reprocessed while its release is a draft.")
-    if footage.state == Footage.State.READY:
-        raise FootageError("This footage is already processed.")
-    footage.state = Footage.State.PENDING
-    footage.error = ""
-    footage.save(update_fields=["state", "error"])
-    _queue_processing(footage)
+    try:
+        processing.retry(footage, actor=actor)
+    except processing.ProcessingError as exc:
+        raise FootageError(str(exc)) from exc
+    footage.refresh_from_db()
     return footage
-
-
-def _queue_processing(footage: Footage) -> None:
-    from releases import tasks  # tasks import the pipeline, which imports models
-
-    transaction.on_commit(lambda: tasks.process_footage.delay(footage.pk))

@@ -4,11 +4,13 @@ Every public queryset starts from Release.objects.published(); public views, fee
 the public API reach data through these functions and nothing else.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from releases import redactions
 from releases.media import storage
 from releases.models import City, Footage, Release, Rendition
 
@@ -41,36 +43,43 @@ def public_city(slug: str) -> City:
 class PublicFile:
     kind: str
     label: str
+    name: str
     url: str
     mime_type: str
     size: int
     sha256: str
-    width: int
-    height: int
+    width: int | None
+    height: int | None
+    rung: str = ""
 
 
 @dataclass(frozen=True)
 class PublicFootage:
+    public_id: str
     label: str
     duration: float | None
     poster: PublicFile | None
-    videos: list[PublicFile]  # best first
+    videos: list[PublicFile]  # MP4 rungs, best first
+    hls: PublicFile | None  # master playlist
+    storyboard: PublicFile | None  # WebVTT index of the sprite
+    others: list[PublicFile]  # HLS rung playlists and segments, the sprite
+    redaction_log: dict
 
     @property
     def files(self) -> list[PublicFile]:
-        return [*self.videos, *([self.poster] if self.poster else [])]
-
-
-_ORDER = {Rendition.Kind.MP4_720: 0, Rendition.Kind.MP4_360: 1, Rendition.Kind.POSTER: 2}
+        """Every published file, for the downloads and hashes list."""
+        singles = [f for f in (self.poster, self.hls, self.storyboard) if f]
+        return [*self.videos, *singles, *self.others]
 
 
 def public_footage(release: Release) -> list[PublicFootage]:
     """The published files of a published release (nothing for anything else)."""
     if not release.is_published:
         return []
-    published_renditions = Rendition.objects.exclude(public_key="").order_by("kind")
+    published_renditions = Rendition.objects.exclude(public_key="").order_by("-height", "name")
     footage = (
         Footage.objects.filter(release__in=Release.objects.published(), release=release)
+        .select_related("rendered_plan")
         .prefetch_related(Prefetch("renditions", queryset=published_renditions))
         .order_by("id")
     )
@@ -80,21 +89,65 @@ def public_footage(release: Release) -> list[PublicFootage]:
         files = [
             PublicFile(
                 kind=r.kind,
-                label=r.get_kind_display(),
+                label=f"{r.get_kind_display()} {r.rung}".strip(),
+                name=r.name,
                 url=public.url(r.public_key),
                 mime_type=r.mime_type,
                 size=r.size,
                 sha256=r.sha256,
                 width=r.width,
                 height=r.height,
+                rung=r.rung,
             )
-            for r in sorted(f.renditions.all(), key=lambda r: _ORDER.get(r.kind, 9))
+            for r in f.renditions.all()
         ]
-        videos = [pf for pf in files if pf.mime_type.startswith("video/")]
-        poster = next((pf for pf in files if pf.kind == Rendition.Kind.POSTER), None)
-        if videos:
-            result.append(PublicFootage(label=f.label, duration=f.duration, poster=poster, videos=videos))
+        by_kind: dict[str, list[PublicFile]] = {}
+        for pf in files:
+            by_kind.setdefault(pf.kind, []).append(pf)
+        videos = by_kind.get(Rendition.Kind.MP4, [])
+        if not videos:
+            continue
+        result.append(
+            PublicFootage(
+                public_id=f.public_id.hex,
+                label=f.label,
+                duration=f.duration,
+                poster=next(iter(by_kind.get(Rendition.Kind.POSTER, [])), None),
+                videos=videos,
+                hls=next(iter(by_kind.get(Rendition.Kind.HLS_MASTER, [])), None),
+                storyboard=next(iter(by_kind.get(Rendition.Kind.STORYBOARD_INDEX, [])), None),
+                others=[
+                    pf
+                    for kind in (Rendition.Kind.HLS_PLAYLIST, Rendition.Kind.HLS_MEDIA, Rendition.Kind.STORYBOARD)
+                    for pf in by_kind.get(kind, [])
+                ],
+                redaction_log=redactions.public_log(f.rendered_plan, f.duration),
+            )
+        )
     return result
+
+
+def public_redaction_log(slug: str, footage_id: str) -> dict:
+    """The public redaction log of one published footage (the plan it was rendered from)."""
+    release = public_release(slug)
+    footage = (
+        Footage.objects.filter(release=release, release__in=Release.objects.published(), renditions__public_key__gt="")
+        .select_related("rendered_plan")
+        .filter(public_id=_uuid_or_404(footage_id))
+        .distinct()
+        .first()
+    )
+    if footage is None:
+        raise Http404("No published footage here.")
+    return {"release": release.slug, "footage": footage.public_id.hex, "label": footage.label,
+            **redactions.public_log(footage.rendered_plan, footage.duration)}  # fmt: skip
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404("No published footage here.") from None
 
 
 def public_media_file(name: str) -> Rendition:

@@ -3,17 +3,29 @@
 from celery import shared_task
 from django.conf import settings
 
+from releases import processing
 from releases.media import pipeline
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
-    autoretry_for=(pipeline.TransientError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
+    reject_on_worker_lost=True,
     max_retries=5,
     soft_time_limit=settings.MEDIA_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.MEDIA_TASK_SOFT_TIME_LIMIT + 120,
 )
-def process_footage(footage_id: int) -> None:
-    pipeline.process(footage_id)
+def process_job(self, job_id: int) -> None:
+    """Idempotent: a job that is done, superseded or owned by a live worker is skipped."""
+    try:
+        pipeline.process(job_id)
+    except pipeline.TransientError as exc:
+        if self.request.retries >= self.max_retries:
+            pipeline.give_up(job_id, f"Storage kept failing after {self.max_retries} retries: {exc}")
+            return
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+@shared_task(acks_late=True)
+def sweep_jobs() -> None:
+    processing.sweep()

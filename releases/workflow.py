@@ -114,8 +114,11 @@ def _publish(release: Release, actor, note: str, published: list[str]) -> list[s
     for f in footage:
         if f.state != Footage.State.READY:
             raise WorkflowError(f"{f.label} is not processed.")
+        latest = f.plans.order_by("-version").first()
+        if latest is None or f.rendered_plan_id != latest.pk:
+            raise WorkflowError(f"{f.label} has not been rendered from its latest redaction plan yet.")
         kinds = {r.kind for r in f.renditions.all()}
-        if Rendition.Kind.POSTER not in kinds or not kinds & {Rendition.Kind.MP4_720, Rendition.Kind.MP4_360}:
+        if Rendition.Kind.POSTER not in kinds or Rendition.Kind.MP4 not in kinds:
             raise WorkflowError(f"{f.label} is missing its video or poster rendition.")
         renditions.extend(f.renditions.all())
     if any(not r.sha256 for r in renditions):
@@ -123,7 +126,9 @@ def _publish(release: Release, actor, note: str, published: list[str]) -> list[s
 
     prefix = storage.public_prefix()
     for r in renditions:
-        name = f"{prefix}{r.footage.public_id.hex[:12]}-{r.kind}{r.extension}"
+        # One directory per footage: HLS playlists and the storyboard index refer to
+        # their neighbours by relative name.
+        name = f"{prefix}{r.footage.public_id.hex[:12]}/{r.name}"
         try:
             stored = storage.copy_verified(
                 storage.private_storage(), r.private_key, storage.public_storage(), name, r.sha256

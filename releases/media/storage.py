@@ -48,9 +48,11 @@ def original_key() -> str:
     return f"originals/{uuid.uuid4().hex}"
 
 
-def work_prefix(footage_public_id: uuid.UUID) -> str:
-    """A fresh prefix per processing run, so two runs never write over each other."""
-    return f"renditions/{footage_public_id.hex}/{uuid.uuid4().hex}/"
+def job_prefix(footage_public_id: uuid.UUID, job_id: int, attempt: int, *, preview: bool = False) -> str:
+    """Where one attempt of one job stores its outputs: a temporary prefix until the
+    database points at it. Two attempts never write over each other."""
+    root = "previews" if preview else "renditions"
+    return f"{root}/{footage_public_id.hex}/{job_id}-{attempt}/"
 
 
 def public_prefix() -> str:
@@ -125,10 +127,27 @@ def delete_quietly(storage: Storage, names: list[str]) -> None:
             storage.delete(name)
 
 
-def scratch_dir() -> tempfile.TemporaryDirectory:
+def delete_prefix(storage: Storage, prefix: str) -> int:
+    """Delete every object under a prefix (an abandoned attempt's outputs)."""
+    try:
+        dirs, files = storage.listdir(prefix)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    count = 0
+    for name in files:
+        storage.delete(f"{prefix.rstrip('/')}/{name}")
+        count += 1
+    for sub in dirs:
+        count += delete_prefix(storage, f"{prefix.rstrip('/')}/{sub}/")
+    return count
+
+
+def scratch_dir(label: str = "") -> tempfile.TemporaryDirectory:
+    """A local working directory, removed on exit. Ones left by killed workers are
+    removed by the sweeper (releases.processing.clean_scratch)."""
     root = Path(settings.SCRATCH_DIR)
     root.mkdir(parents=True, exist_ok=True)
-    return tempfile.TemporaryDirectory(dir=root, prefix="job-")
+    return tempfile.TemporaryDirectory(dir=root, prefix=f"job-{label}-" if label else "job-")
 
 
 class IntegrityError(Exception):

@@ -35,6 +35,11 @@ class Footage(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, editable=False)
+    # The plan version the current renditions were rendered from (None before the first
+    # render). Ready means: rendered from the latest plan version.
+    rendered_plan = models.ForeignKey(
+        "releases.RedactionPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
 
     class Meta:
         ordering = ["release", "id"]
@@ -45,13 +50,27 @@ class Footage(models.Model):
 
 
 class Rendition(models.Model):
+    """One rendered file. A footage's renditions form a package whose files refer to
+    each other by relative name (HLS playlists, the storyboard index), so they are
+    published side by side under one prefix."""
+
     class Kind(models.TextChoices):
-        MP4_720 = "mp4_720", "MP4 720p"
-        MP4_360 = "mp4_360", "MP4 360p"
+        MP4 = "mp4", "MP4 video"
+        HLS_MASTER = "hls_master", "HLS master playlist"
+        HLS_PLAYLIST = "hls_playlist", "HLS media playlist"
+        HLS_MEDIA = "hls_media", "HLS media segments"
         POSTER = "poster", "Poster image"
+        STORYBOARD = "storyboard", "Storyboard sprite"
+        STORYBOARD_INDEX = "storyboard_index", "Storyboard index (WebVTT)"
 
     footage = models.ForeignKey(Footage, on_delete=models.CASCADE, related_name="renditions")
+    job = models.ForeignKey(
+        "releases.ProcessingJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="renditions"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    rung = models.CharField(max_length=10, blank=True, help_text="Ladder rung, e.g. '720p'.")
+    # Name within the package, e.g. "720p.mp4", "hls/720p.m3u8", "storyboard.vtt".
+    name = models.CharField(max_length=100)
     # The working copy's key in private storage.
     private_key = models.CharField(max_length=255, unique=True)
     # Key in public storage while the release is published; empty otherwise.
@@ -59,24 +78,26 @@ class Rendition(models.Model):
     mime_type = models.CharField(max_length=50)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    duration = models.FloatField(null=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    bitrate = models.PositiveIntegerField(null=True, blank=True, help_text="Average bits per second (video files).")
     video_codec = models.CharField(max_length=20, blank=True)
     audio_codec = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["footage", "kind"]
-        constraints = [models.UniqueConstraint(fields=["footage", "kind"], name="one_rendition_per_kind")]
+        ordering = ["footage", "kind", "-height", "name"]
+        constraints = [models.UniqueConstraint(fields=["footage", "name"], name="one_rendition_per_name")]
 
     def __str__(self) -> str:
-        return f"{self.footage.label}: {self.get_kind_display()}"
+        return f"{self.footage.label}: {self.name}"
 
     @property
     def is_video(self) -> bool:
-        return self.mime_type.startswith("video/")
+        return self.kind == self.Kind.MP4
 
     @property
-    def extension(self) -> str:
-        return ".jpg" if self.mime_type == "image/jpeg" else ".mp4"
+    def filename(self) -> str:
+        """The last part of the package name, e.g. '720p.mp4'."""
+        return self.name.rsplit("/", 1)[-1]

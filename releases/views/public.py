@@ -58,7 +58,7 @@ def media_file(request, name: str):
     """A published file, with Range support. 404 unless its release is published now."""
     rendition = selectors.public_media_file(name)
     release = rendition.footage.release
-    filename = f"{release.slug}-{slugify(rendition.footage.label)}-{rendition.kind}{rendition.extension}"
+    filename = f"{release.slug}-{slugify(rendition.footage.label)}-{rendition.filename}"
     return ranged.serve(
         request,
         storage.public_storage(),

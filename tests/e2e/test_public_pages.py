@@ -101,7 +101,7 @@ def test_release_video_plays_seeks_with_range_requests_and_poster_loads(page, pu
     assert video_hits, f"Chromium never fetched {video_url}"
     # Chromium's own cache also reports 206 for parts it already holds; only a response
     # carrying Content-Range is the server's answer to a Range request.
-    size = published_release.footage.get().renditions.get(kind=Rendition.Kind.MP4_360).size
+    size = published_release.footage.get().renditions.get(kind=Rendition.Kind.MP4).size
     served_partial = [
         r
         for r in video_hits
@@ -124,7 +124,7 @@ def test_download_links_show_the_sha256_of_the_served_file(page, published_relea
     response = page.goto(published_release.get_absolute_url())
     assert response.status == 200
     rows = page.locator("table.files tbody tr")
-    expected_kinds = {Rendition.Kind.MP4_360, Rendition.Kind.POSTER}
+    expected_kinds = {Rendition.Kind.MP4, Rendition.Kind.POSTER}
     expect(rows).to_have_count(len(expected_kinds))
 
     db_hashes = {r.sha256 for r in Rendition.objects.filter(footage__release=published_release)}

@@ -102,7 +102,7 @@ def test_footage_and_rendition_str(uploader):
     footage.state = Footage.State.FAILED
     assert str(footage) == "Officer camera 1 (Failed)"
 
-    rendition = Rendition(footage=footage, kind=Rendition.Kind.MP4_720, mime_type="video/mp4")
+    rendition = Rendition(footage=footage, kind=Rendition.Kind.MP4, mime_type="video/mp4")
     assert str(rendition) == "Officer camera 1: MP4 720p"
     assert rendition.is_video
     poster = Rendition(footage=footage, kind=Rendition.Kind.POSTER, mime_type="image/jpeg")

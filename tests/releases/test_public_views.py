@@ -21,7 +21,7 @@ PHASE_1 = ["Detroit", "Buffalo", "Baltimore", "Philadelphia", "Washington"]
 @pytest.fixture
 def video(published_release, media_roots):
     """The published MP4 rendition and its bytes as they sit in public storage."""
-    rendition = Rendition.objects.get(footage__release=published_release, kind=Rendition.Kind.MP4_360)
+    rendition = Rendition.objects.get(footage__release=published_release, kind=Rendition.Kind.MP4)
     data = (media_roots["public"] / rendition.public_key).read_bytes()
     assert len(data) == rendition.size > 200
     return rendition, data
@@ -215,10 +215,10 @@ def test_release_page_shows_both_videos_poster_hashes_and_sizes(client, release_
     assert response.status_code == 200
     page = response.content.decode()
     renditions = {r.kind: r for r in Rendition.objects.filter(footage__release=release_720)}
-    assert set(renditions) == {Rendition.Kind.MP4_720, Rendition.Kind.MP4_360, Rendition.Kind.POSTER}
+    assert set(renditions) == {Rendition.Kind.MP4, Rendition.Kind.MP4, Rendition.Kind.POSTER}
 
     assert page.count("<source ") == 2
-    best, small = renditions[Rendition.Kind.MP4_720], renditions[Rendition.Kind.MP4_360]
+    best, small = renditions[Rendition.Kind.MP4], renditions[Rendition.Kind.MP4]
     # Best quality first, so browsers pick it.
     assert page.index(f'<source src="/media/{best.public_key}"') < page.index(
         f'<source src="/media/{small.public_key}"'

@@ -7,7 +7,7 @@ def test_published_release_page_plays_both_renditions(client, published_release)
     footage = published_release.footage.get()
     assert footage.state == Footage.State.READY
     kinds = set(footage.renditions.values_list("kind", flat=True))
-    assert kinds == {Rendition.Kind.MP4_360, Rendition.Kind.POSTER}
+    assert kinds == {Rendition.Kind.MP4, Rendition.Kind.POSTER}
     for r in footage.renditions.all():
         assert r.public_key
         media = client.get(f"/media/{r.public_key}", HTTP_RANGE="bytes=0-99")

@@ -223,7 +223,7 @@ def test_publish_copies_every_rendition_to_public_storage_with_its_hash(
     workflow.publish(processed_release, actor=reviewer)
 
     renditions = list(Rendition.objects.filter(footage__release=processed_release))
-    assert {r.kind for r in renditions} == {Rendition.Kind.MP4_360, Rendition.Kind.POSTER}
+    assert {r.kind for r in renditions} == {Rendition.Kind.MP4, Rendition.Kind.POSTER}
     published = []
     for r in renditions:
         assert r.public_key
@@ -259,7 +259,7 @@ def test_publish_refuses_footage_missing_its_poster(processed_release, uploader,
     assert processed_release.status == Status.IN_REVIEW
 
 
-@pytest.mark.parametrize("tampered_kind", [Rendition.Kind.MP4_360, Rendition.Kind.POSTER])
+@pytest.mark.parametrize("tampered_kind", [Rendition.Kind.MP4, Rendition.Kind.POSTER])
 def test_publish_refuses_a_rendition_altered_after_processing(
     processed_release, uploader, reviewer, media_roots, tampered_kind
 ):

@@ -79,7 +79,7 @@ def test_processing_makes_the_footage_ready_with_hashed_renditions_in_private_st
     assert processed.probe["video"]["codec"] == "h264"
 
     renditions = {r.kind: r for r in processed.renditions.all()}
-    assert set(renditions) == {Rendition.Kind.MP4_360, Rendition.Kind.POSTER}  # 360p source: no 720p
+    assert set(renditions) == {Rendition.Kind.MP4, Rendition.Kind.POSTER}  # 360p source: no 720p
     private = media_roots["private"]
     for r in renditions.values():
         path = private / r.private_key
@@ -88,7 +88,7 @@ def test_processing_makes_the_footage_ready_with_hashed_renditions_in_private_st
         assert r.sha256 == sha256_file(path)
         assert r.size == path.stat().st_size
         assert r.public_key == ""
-    video = renditions[Rendition.Kind.MP4_360]
+    video = renditions[Rendition.Kind.MP4]
     assert (video.width, video.height, video.video_codec, video.audio_codec) == (640, 360, "h264", "aac")
     assert video.duration == pytest.approx(2.0, abs=0.1)
     assert video.mime_type == "video/mp4"

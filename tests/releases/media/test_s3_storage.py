@@ -65,7 +65,7 @@ def test_processing_on_s3_stores_hashed_renditions_in_the_private_bucket_only(s3
     footage = processed_on_s3
     assert footage.state == Footage.State.READY, footage.error
     renditions = list(footage.renditions.all())
-    assert {r.kind for r in renditions} == {Rendition.Kind.MP4_360, Rendition.Kind.POSTER}
+    assert {r.kind for r in renditions} == {Rendition.Kind.MP4, Rendition.Kind.POSTER}
 
     private = objects(s3, PRIVATE_BUCKET)
     assert set(private) == {footage.original_key, *(r.private_key for r in renditions)}
