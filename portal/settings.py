@@ -229,8 +229,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"releases.tasks.process_job": {"queue": "media"}}
-# Celery beat (run with the worker's -B in development, as its own process in
-# production): the sweeper finds jobs whose worker died and re-queues or fails them.
+# Celery beat (its own process: `beat` in the Procfile and `make run`; in
+# production, as a single beat process): the sweeper finds jobs whose worker died and re-queues or fails them.
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {"task": "releases.tasks.sweep_jobs", "schedule": env.int("JOB_SWEEP_INTERVAL", default=60)},
 }

@@ -266,7 +266,12 @@ def markers_vtt(log: dict) -> str:
         lines += [
             f"redaction-{n}",
             f"{hls.timestamp(row['start'])} --> {hls.timestamp(row['end'])}",
-            f"{row['kind_label']}: {row['category_label']}, {row['exemption']}. {row['public_reason']}",
+            _vtt_text(f"{row['kind_label']}: {row['category_label']}, {row['exemption']}. {row['public_reason']}"),
             "",
         ]
     return "\n".join(lines)
+
+
+def _vtt_text(text: str) -> str:
+    # A cue's text may not contain "-->" or a blank line (it would end the cue).
+    return " ".join(text.replace("-->", "→").split())

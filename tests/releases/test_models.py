@@ -102,9 +102,16 @@ def test_footage_and_rendition_str(uploader):
     footage.state = Footage.State.FAILED
     assert str(footage) == "Officer camera 1 (Failed)"
 
-    rendition = Rendition(footage=footage, kind=Rendition.Kind.MP4, mime_type="video/mp4")
-    assert str(rendition) == "Officer camera 1: MP4 720p"
+    rendition = Rendition(footage=footage, kind=Rendition.Kind.MP4, rung="720p", name="720p.mp4", mime_type="video/mp4")
+    assert str(rendition) == "Officer camera 1: 720p.mp4"
     assert rendition.is_video
-    poster = Rendition(footage=footage, kind=Rendition.Kind.POSTER, mime_type="image/jpeg")
-    assert str(poster) == "Officer camera 1: Poster image"
+    assert rendition.filename == "720p.mp4"
+    poster = Rendition(footage=footage, kind=Rendition.Kind.POSTER, name="poster.jpg", mime_type="image/jpeg")
+    assert str(poster) == "Officer camera 1: poster.jpg"
     assert not poster.is_video
+    playlist = Rendition(
+        footage=footage, kind=Rendition.Kind.HLS_PLAYLIST, rung="720p", name="hls/720p.m3u8", mime_type="x"
+    )
+    assert str(playlist) == "Officer camera 1: hls/720p.m3u8"
+    assert playlist.filename == "720p.m3u8"
+    assert not playlist.is_video

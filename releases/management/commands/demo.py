@@ -16,7 +16,7 @@ from django.db import transaction
 
 from portal.celery import app as celery_app
 from releases import footage as footage_service
-from releases import workflow
+from releases import redactions, workflow
 from releases.media import ffmpeg, storage
 from releases.models import City, Footage, Release
 
@@ -30,6 +30,41 @@ DEMOS = [
     ("philadelphia", "Courthouse approach and detention", "rgbtestsrc", 660, 11, datetime.date(2024, 7, 18)),
     ("washington-dc", "Traffic checkpoint encounter", "testsrc", 392, 13, datetime.date(2024, 8, 27)),
 ]
+
+
+def demo_plan(seconds: float, *, blackout: bool) -> list[dict]:
+    """A plausible plan: a passer-by's face tracked across the frame, a plate, a name
+    bleeped, and (in one city) a withheld stretch with a slate."""
+    items = [
+        {
+            "kind": "box", "start": 1.0, "end": 6.0, "category": "bystander_face", "exemption": "b7c",
+            "public_reason": "The face of a bystander who was not part of the encounter.",
+            "keyframes": [
+                {"t": 1.0, "x": 0.08, "y": 0.20, "w": 0.12, "h": 0.22},
+                {"t": 3.5, "x": 0.40, "y": 0.25, "w": 0.13, "h": 0.24},
+                {"t": 6.0, "x": 0.70, "y": 0.22, "w": 0.12, "h": 0.22},
+            ],
+        },
+        {
+            "kind": "box", "start": 6.5, "end": 9.0, "category": "licence_plate", "exemption": "b6",
+            "public_reason": "The licence plate of a private vehicle.",
+            "keyframes": [{"t": 6.5, "x": 0.55, "y": 0.70, "w": 0.18, "h": 0.08}],
+        },
+        {
+            "kind": "bleep", "start": 2.5, "end": 3.5, "category": "spoken_pii", "exemption": "b7c",
+            "public_reason": "A bystander's name was spoken.",
+        },
+    ]  # fmt: skip
+    if blackout:
+        items.append(
+            {
+                "kind": "blackout", "start": seconds - 2.0, "end": seconds - 1.0, "category": "officer_safety",
+                "exemption": "b7e", "public_reason": "The screen of an agency device showing a technique.",
+                "slate_text": "VIDEO WITHHELD (b)(7)(E)",
+            }
+        )  # fmt: skip
+    return items
+
 
 ACCOUNTS = [("demo-uploader", "Uploader"), ("demo-reviewer", "Reviewer")]
 
@@ -101,8 +136,12 @@ class Command(BaseCommand):
                     Path(tmp) / "camera.mp4", seconds=seconds, size="1280x720", rate=30, source=source, tone=tone
                 )
                 with transaction.atomic(), open(clip, "rb") as fh:
-                    footage_service.add_footage(
+                    new = footage_service.add_footage(
                         release, fileobj=fh, filename="camera.mp4", label="Officer camera 1", actor=uploader
+                    )
+                    # Planned before the first render is sent: only the redacted render runs.
+                    redactions.replace_plan(
+                        new, demo_plan(seconds, blackout=release.city.slug == "baltimore"), actor=uploader
                     )
             footage = release.footage.get()
         elif footage.state != Footage.State.READY:
