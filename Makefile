@@ -66,8 +66,9 @@ fmt: $(VENV)/.dev
 
 check: lint test
 
+# BENCH_SECONDS=5 BENCH_RUNS=1 BENCH_LONG_SECONDS=20 for a quick try; see docs/benchmarks.md.
 bench: $(VENV)/.dev
-	$(BIN)/python bench/pipeline_vs_ffmpeg.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf var/test var/scratch .pytest_cache .ruff_cache

@@ -255,7 +255,7 @@ SCRATCH_DIR = Path(env("SCRATCH_DIR", default=str(VAR_DIR / "scratch")))
 # A running job whose heartbeat is older than this is presumed dead (its worker was
 # killed); a queued job older than JOB_QUEUED_TIMEOUT was presumed lost by the broker.
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=300)
-JOB_QUEUED_TIMEOUT = env.int("JOB_QUEUED_TIMEOUT", default=6 * 60 * 60)
+JOB_QUEUED_TIMEOUT = env.int("JOB_QUEUED_TIMEOUT", default=30 * 60)
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # Redaction boxes grow by this share of their size on each side (plus 4 px), so a
 # box drawn tight around a face still covers hair, ears and motion between keyframes.

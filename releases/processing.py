@@ -30,7 +30,9 @@ class ProcessingError(Exception):
 def _send(job: ProcessingJob) -> None:
     from releases import tasks  # tasks import the pipeline, which imports models
 
-    transaction.on_commit(lambda: tasks.process_job.delay(job.pk))
+    # robust: if the broker is unreachable, the committed job stays QUEUED and the
+    # sweeper sends it again; the person who queued it does not get an error page.
+    transaction.on_commit(lambda: tasks.process_job.delay(job.pk), robust=True)
 
 
 @transaction.atomic
@@ -123,12 +125,7 @@ def sweep(now=None) -> SweepResult:
             if job.attempts >= settings.JOB_MAX_ATTEMPTS:
                 from releases.media import pipeline  # the pipeline imports this module
 
-                pipeline.fail_job(
-                    job,
-                    f"The job was started {job.attempts} times and its worker stopped responding each time "
-                    "(killed, out of memory, or shut down). The original is intact; retry after checking "
-                    "the workers.",
-                )
+                pipeline.fail_job(job, pipeline.gave_up_reason(job))
                 result.failed.append(pk)
                 continue
             job.state = Job.State.QUEUED
@@ -144,14 +141,24 @@ def sweep(now=None) -> SweepResult:
 
 
 def clean_scratch(max_age: float | None = None) -> int:
-    """Remove scratch directories left by killed workers (older than the stale limit)."""
+    """Remove scratch directories left by killed workers (older than the stale limit).
+
+    A running attempt's directory is kept whatever its age: its mtime stops changing once
+    ffmpeg has created its output files, so age alone would delete a long render's
+    working files from under it."""
     root = Path(settings.SCRATCH_DIR)
     if not root.is_dir():
         return 0
     cutoff = time.time() - (max_age if max_age is not None else settings.JOB_STALE_SECONDS * 2)
+    running = {
+        f"job-{pk}-{attempt}-"
+        for pk, attempt in ProcessingJob.objects.filter(state=Job.State.RUNNING).values_list("pk", "attempts")
+    }
     removed = 0
     for entry in root.iterdir():
         try:
+            if entry.name.startswith(tuple(running)):
+                continue
             if entry.is_dir() and entry.name.startswith("job-") and entry.stat().st_mtime < cutoff:
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1

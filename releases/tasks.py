@@ -11,7 +11,9 @@ from releases.media import pipeline
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=5,
+    # The job's own attempt limit (JOB_MAX_ATTEMPTS, which also counts starts killed
+    # mid-way) normally ends retries first, with the last problem as its reason.
+    max_retries=settings.JOB_MAX_ATTEMPTS,
     soft_time_limit=settings.MEDIA_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.MEDIA_TASK_SOFT_TIME_LIMIT + 120,
 )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from releases import audit
 from releases.media import storage
 from releases.models import Footage, Release, Rendition
 
@@ -79,6 +80,19 @@ def _transition(release: Release, action: str, *, actor, note: str) -> Result:
             fields = _GUARDS_AND_EFFECTS[action](locked, actor, note, published_names)
             locked.status = target
             locked.save(update_fields=["status", "updated_at", *fields])
+            audit.record(
+                f"release.{action}",
+                locked,
+                actor=actor,
+                summary={
+                    "from": from_status,
+                    "to": target,
+                    "files": {r.public_key: r.sha256 for f in locked.footage.all() for r in f.renditions.all()}
+                    if action == "publish"
+                    else {},
+                },
+                reason=note,
+            )
     except Exception:
         # Nothing half-published: files copied before a refused or failed commit go away.
         storage.delete_quietly(storage.public_storage(), published_names)

@@ -19,6 +19,7 @@ from pathlib import Path
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from releases import audit, processing
@@ -69,10 +70,11 @@ def process(job_id: int) -> ProcessingJob | None:
     if job is None:
         return None
     private = storage.private_storage()
-    for earlier in range(1, job.attempts):
-        storage.delete_prefix(private, _prefix(job, earlier))
     produced: list[Produced] = []
     try:
+        # Inside the try: a storage error here re-queues the job like any other.
+        for earlier in range(1, job.attempts):
+            storage.delete_prefix(private, _prefix(job, earlier))
         info, tail = _render(job, produced)
     except ffmpeg.MediaError as exc:
         _discard(produced)
@@ -85,6 +87,7 @@ def process(job_id: int) -> ProcessingJob | None:
         return _integrity_alarm(job, str(exc))
     except JobLost:
         _discard(produced)
+        _stand_down(job)
         log.info("job %s: stood down (taken over or superseded)", job_id)
         return None
     except SoftTimeLimitExceeded:
@@ -134,11 +137,7 @@ def _claim(job_id: int) -> ProcessingJob | None:
             job.save(update_fields=["state", "finished_at"])
             return None
         if job.attempts >= settings.JOB_MAX_ATTEMPTS:
-            fail_job(
-                job,
-                f"The job was started {job.attempts} times without finishing (its worker was killed each "
-                "time). The original is intact; an administrator can retry.",
-            )
+            fail_job(job, gave_up_reason(job))
             return None
         host, pid = processing.worker_identity()
         now = timezone.now()
@@ -150,12 +149,24 @@ def _claim(job_id: int) -> ProcessingJob | None:
         job.progress, job.speed, job.error = 0, None, ""
         job.save()
         if job.kind == Job.Kind.RENDER:
-            Footage.objects.filter(pk=job.footage_id).update(state=Footage.State.PROCESSING, error="")
+            Footage.objects.filter(pk=job.footage_id).update(
+                state=Footage.State.PROCESSING, error="", attempts=F("attempts") + 1
+            )
         return job
 
 
 def _superseded(job: ProcessingJob) -> bool:
     return RedactionPlan.objects.filter(footage_id=job.footage_id, version__gt=job.plan.version).exists()
+
+
+def _stand_down(job: ProcessingJob) -> None:
+    """A render whose plan was replaced mid-run is marked superseded (otherwise it would
+    show as running until the sweeper noticed); a job another worker took over is left to it."""
+    host, pid = processing.worker_identity()
+    if job.kind == Job.Kind.RENDER and _superseded(job):
+        Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, worker_host=host, worker_pid=pid).update(
+            state=Job.State.SUPERSEDED, finished_at=timezone.now()
+        )
 
 
 def _prefix(job: ProcessingJob, attempt: int) -> str:
@@ -330,7 +341,7 @@ def _commit(job: ProcessingJob, info: ffmpeg.ProbeInfo, produced: list[Produced]
                 "files": {p.name: p.sha256 for p in produced},
             },
         )
-        transaction.on_commit(lambda: storage.delete_quietly(storage.private_storage(), stale))
+        transaction.on_commit(lambda: storage.delete_quietly(storage.private_storage(), stale), robust=True)
     log.info("job %s (%s) succeeded: %s", job.pk, job.kind, ", ".join(p.name for p in produced))
     return job
 
@@ -365,6 +376,14 @@ def fail_job(
     return job
 
 
+def gave_up_reason(job: ProcessingJob) -> str:
+    last = job.error or "its worker stopped responding (killed, out of memory, or shut down)"
+    return (
+        f"The job was started {job.attempts} times without finishing. Last problem: {last} "
+        "The original is intact; an administrator can retry after fixing the cause."
+    )
+
+
 def give_up(job_id: int, reason: str) -> ProcessingJob:
     return fail_job(Job.objects.get(pk=job_id), reason)
 
@@ -387,4 +406,9 @@ def _back_to_queue(job: ProcessingJob, reason: str) -> None:
 
 
 def _discard(produced: list[Produced]) -> None:
-    storage.delete_quietly(storage.private_storage(), [p.key for p in produced])
+    # Called while handling a failure, often a storage one: if deleting fails too, the job
+    # must still be failed or re-queued, and the next attempt deletes this one's prefix.
+    try:
+        storage.delete_quietly(storage.private_storage(), [p.key for p in produced])
+    except _STORAGE_ERRORS as exc:
+        log.warning("could not remove %d file(s) of a failed attempt: %s", len(produced), exc)

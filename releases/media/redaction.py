@@ -7,7 +7,11 @@ Why these filters (see docs/decisions.md and FACTS §4):
   one frame interval and draws the *union* of the box's positions over that interval,
   so whatever timestamp a frame really has (variable frame rate included), it is
   covered. Chained split/overlay per region would blow up exponentially.
-- Every range is padded by half a frame: exact frame-time boundaries miss frames.
+- Every range is padded: a frame is on screen from its timestamp until the next one,
+  so the frame showing when a range starts can be stamped up to a whole frame before
+  the start (a range marked from 1.03 s at 25 fps must cover the frame stamped 1.00 s);
+  after the end, half a frame covers rounding to the nearest frame. Exact frame-time
+  boundaries miss frames.
 - Audio is rewritten sample by sample with `aeval`: silence or a 1 kHz tone replaces
   the signal; `volume=0:enable=` leaks ~10 ms at each range start.
 - Times are seconds from the start of the recording, which is what ffmpeg's filter
@@ -200,18 +204,31 @@ def _between(ranges: list[tuple[float, float]]) -> str:
 
 
 def video_filters(
-    items: list[dict], *, width: int, height: int, fps: float | None, margin: float, pad: bool = True
+    items: list[dict],
+    *,
+    width: int,
+    height: int,
+    fps: float | None,
+    margin: float,
+    pad: bool = True,
+    max_frame_interval: float | None = None,
 ) -> VideoRedaction:
     """Filters that burn the plan's boxes and blackouts into frames of width×height.
 
+    `max_frame_interval` is the longest gap between two frames of the source (variable
+    frame rate): the frame on screen when a range starts may be stamped that long before.
     `pad=False` exists only so tests can show that unpadded ranges leak (a negative control).
     """
     fps = fps or 30.0
+    # Not a whole frame before the start: `between` is inclusive, and a frame stamped
+    # exactly one frame before the start is off screen by the time the range begins.
+    interval = max(1.0 / fps, max_frame_interval or 0.0)
+    lead = interval - 1e-6 if pad else 0.0
     half = 0.5 / fps if pad else 0.0
     out = VideoRedaction()
     lines: list[str] = []
     for n, item in enumerate(i for i in items if i["kind"] == "box"):
-        a, b = item["start"] - half, item["end"] + half
+        a, b = item["start"] - lead, item["end"] + half
         keyframes = sorted(item["keyframes"], key=lambda k: k["t"])
         instance = f"drawbox@r{n}"
         enable = _between([(a, b)])
@@ -229,7 +246,7 @@ def video_filters(
                     f"{when:.6f} {instance} x {r.x0}, {instance} y {r.y0}, {instance} w {r.w}, {instance} h {r.h};"
                 )
                 previous = r
-    blackouts = [(i["start"] - half, i["end"] + half) for i in items if i["kind"] == "blackout"]
+    blackouts = [(i["start"] - lead, i["end"] + half) for i in items if i["kind"] == "blackout"]
     if blackouts:
         out.filters.append(
             Filter("drawbox", {"x": 0, "y": 0, "w": "iw", "h": "ih", "color": "black", "t": "fill",
@@ -237,7 +254,7 @@ def video_filters(
         )  # fmt: skip
         for i in items:
             if i["kind"] == "blackout" and i.get("slate_text", "").strip():
-                out.slates.append((_between([(i["start"] - half, i["end"] + half)]), i["slate_text"].strip()))
+                out.slates.append((_between([(i["start"] - lead, i["end"] + half)]), i["slate_text"].strip()))
     out.commands = "\n".join(lines) + ("\n" if lines else "")
     return out
 

@@ -124,10 +124,12 @@ def test_download_links_show_the_sha256_of_the_served_file(page, published_relea
     response = page.goto(published_release.get_absolute_url())
     assert response.status == 200
     rows = page.locator("table.files tbody tr")
-    expected_kinds = {Rendition.Kind.MP4, Rendition.Kind.POSTER}
-    expect(rows).to_have_count(len(expected_kinds))
+    # Every file of the package: the MP4, HLS master/playlist/media, poster, storyboard sprite and index.
+    renditions = Rendition.objects.filter(footage__release=published_release)
+    assert renditions.count() == 7
+    expect(rows).to_have_count(renditions.count())
 
-    db_hashes = {r.sha256 for r in Rendition.objects.filter(footage__release=published_release)}
+    db_hashes = {r.sha256 for r in renditions}
     for row in rows.all():
         shown = row.locator("code.hash").inner_text().strip()
         assert re.fullmatch(r"[0-9a-f]{64}", shown), shown

@@ -91,12 +91,31 @@ def test_a_real_worker_processes_an_upload_end_to_end(worker, draft_release, upl
 
     assert footage.state == Footage.State.READY, footage.error
     private = storage.private_storage()
-    kinds = {}
+    files = {}
     for r in footage.renditions.all():
         with private.open(r.private_key, "rb") as fh:
             assert storage.sha256_stream(fh) == (r.sha256, r.size)
-        kinds[r.kind] = (r.width, r.height, r.video_codec)
-    assert kinds == {"mp4_720": (1280, 720, "h264"), "mp4_360": (640, 360, "h264"), "poster": (1280, 720, "mjpeg")}
+        files[r.name] = (r.kind, r.width, r.height, r.video_codec)
+    assert files == {
+        "720p.mp4": ("mp4", 1280, 720, "h264"),
+        "480p.mp4": ("mp4", 854, 480, "h264"),
+        "360p.mp4": ("mp4", 640, 360, "h264"),
+        "hls/720p.m3u8": ("hls_playlist", None, None, ""),
+        "hls/480p.m3u8": ("hls_playlist", None, None, ""),
+        "hls/360p.m3u8": ("hls_playlist", None, None, ""),
+        "hls/720p.m4s": ("hls_media", None, None, ""),
+        "hls/480p.m4s": ("hls_media", None, None, ""),
+        "hls/360p.m4s": ("hls_media", None, None, ""),
+        "hls/master.m3u8": ("hls_master", None, None, ""),
+        "poster.jpg": ("poster", 1280, 720, ""),
+        "storyboard.jpg": ("storyboard", 1600, 90, ""),
+        "storyboard.vtt": ("storyboard_index", None, None, ""),
+    }
+    job = footage.jobs.get()
+    # The worker, not this process, ran it; and it said how far it got.
+    assert (job.state, job.progress, job.attempts) == (job.State.SUCCEEDED, 100, 1)
+    assert job.worker_pid not in (None, os.getpid())
+    assert job.speed is not None
 
 
 def test_a_real_worker_marks_a_corrupt_upload_failed_and_keeps_the_original(worker, draft_release, uploader, tmp_path):
@@ -108,5 +127,7 @@ def test_a_real_worker_marks_a_corrupt_upload_failed_and_keeps_the_original(work
     assert footage.state == Footage.State.FAILED
     assert "not a video" in footage.error
     assert not footage.renditions.exists()
+    job = footage.jobs.get()
+    assert (job.state, job.error, job.attempts) == (job.State.FAILED, footage.error, 1)
     with storage.private_storage().open(footage.original_key, "rb") as fh:
         assert fh.read() == bogus.read_bytes()

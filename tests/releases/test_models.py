@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from releases.models import City, Footage, Release, Rendition
+from releases.models import City, Footage, ProcessingJob, RedactionPlan, Release, Rendition
 from tests.factories import ReleaseFactory
 
 Status = Release.Status
@@ -115,3 +115,42 @@ def test_footage_and_rendition_str(uploader):
     assert str(playlist) == "Officer camera 1: hls/720p.m3u8"
     assert playlist.filename == "720p.m3u8"
     assert not playlist.is_video
+
+
+@pytest.mark.django_db
+def test_a_job_says_what_it_is_whether_it_is_active_and_how_long_it_ran(uploader):
+    release = ReleaseFactory(created_by=uploader)
+    footage = Footage.objects.create(
+        release=release, label="Officer camera 1", original_key="originals/abc", original_size=10,
+        original_sha256="0" * 64, uploaded_by=uploader,
+    )  # fmt: skip
+    plan = RedactionPlan.objects.create(footage=footage, version=1, items=[], digest="0" * 64)
+    job = ProcessingJob.objects.create(footage=footage, plan=plan, source_sha256="0" * 64)
+    assert str(job) == f"Redacted render (full ladder) #{job.pk} of Officer camera 1: Queued"
+    assert job.is_active
+    assert job.seconds is None
+    assert list(ProcessingJob.objects.active()) == [job]
+
+    start = timezone.now()
+    ProcessingJob.objects.filter(pk=job.pk).update(
+        state=ProcessingJob.State.SUCCEEDED, started_at=start, finished_at=start + datetime.timedelta(seconds=42)
+    )
+    job.refresh_from_db()
+    assert not job.is_active
+    assert job.seconds == 42
+    assert not ProcessingJob.objects.active().exists()
+
+
+@pytest.mark.django_db
+def test_a_plan_version_cannot_be_edited_once_saved(uploader):
+    release = ReleaseFactory(created_by=uploader)
+    footage = Footage.objects.create(
+        release=release, label="Officer camera 1", original_key="originals/abc", original_size=10,
+        original_sha256="0" * 64, uploaded_by=uploader,
+    )  # fmt: skip
+    plan = RedactionPlan.objects.create(footage=footage, version=1, items=[], digest="0" * 64)
+    assert str(plan) == "Plan v1 (0 redactions)"
+    plan.items = [{"kind": "mute"}]
+    with pytest.raises(ValueError, match="immutable"):
+        plan.save()
+    assert RedactionPlan.objects.get(pk=plan.pk).items == []

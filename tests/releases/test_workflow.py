@@ -6,8 +6,8 @@ import itertools
 import pytest
 from django.contrib.auth.models import Group
 
-from releases import workflow
-from releases.models import Footage, Release, Rendition
+from releases import redactions, workflow
+from releases.models import Footage, RedactionPlan, Release, Rendition
 from tests.conftest import upload
 from tests.factories import ReleaseFactory, UserFactory
 
@@ -222,13 +222,20 @@ def test_publish_copies_every_rendition_to_public_storage_with_its_hash(
     workflow.submit(processed_release, actor=uploader)
     workflow.publish(processed_release, actor=reviewer)
 
+    footage = processed_release.footage.get()
     renditions = list(Rendition.objects.filter(footage__release=processed_release))
-    assert {r.kind for r in renditions} == {Rendition.Kind.MP4, Rendition.Kind.POSTER}
+    assert {r.name for r in renditions} == {
+        "360p.mp4", "hls/master.m3u8", "hls/360p.m3u8", "hls/360p.m4s", "poster.jpg", "storyboard.jpg",
+        "storyboard.vtt",
+    }  # fmt: skip
+    # One prefix per footage, the package's relative names below it: playlists and the
+    # storyboard index find their neighbours.
+    (token,) = {r.public_key.split("/")[1] for r in renditions}
+    package = f"r/{token}/{footage.public_id.hex[:12]}/"
     published = []
     for r in renditions:
-        assert r.public_key
+        assert r.public_key == package + r.name
         assert r.public_key != r.private_key
-        assert r.public_key.startswith("r/")
         path = media_roots["public"] / r.public_key
         assert path.is_file()
         assert _sha256(path) == r.sha256
@@ -236,7 +243,6 @@ def test_publish_copies_every_rendition_to_public_storage_with_its_hash(
         published.append(path)
     assert sorted(published) == _public_files(media_roots["public"])
     # Nothing of the private store leaks into the public one.
-    footage = processed_release.footage.get()
     assert not (media_roots["public"] / footage.original_key).exists()
 
 
@@ -257,6 +263,32 @@ def test_publish_refuses_footage_missing_its_poster(processed_release, uploader,
         workflow.publish(processed_release, actor=reviewer)
     processed_release.refresh_from_db()
     assert processed_release.status == Status.IN_REVIEW
+
+
+MUTE = {"kind": "mute", "start": 0.5, "end": 1.0, "category": "spoken_pii", "exemption": "b6",
+        "public_reason": "A phone number is spoken."}  # fmt: skip
+
+
+def test_submit_refuses_footage_whose_new_plan_is_not_rendered_yet(processed_release, uploader):
+    footage = processed_release.footage.get()
+    redactions.replace_plan(footage, [MUTE], actor=uploader)  # its render is queued, not run
+    with pytest.raises(workflow.WorkflowError, match=footage.label):
+        workflow.submit(processed_release, actor=uploader)
+    processed_release.refresh_from_db()
+    assert processed_release.status == Status.DRAFT
+
+
+def test_publish_refuses_footage_not_rendered_from_its_latest_plan(processed_release, uploader, reviewer, media_roots):
+    workflow.submit(processed_release, actor=uploader)
+    footage = processed_release.footage.get()
+    assert footage.state == Footage.State.READY
+    # A newer version than the one rendered, however it came about.
+    RedactionPlan.objects.create(footage=footage, version=2, items=[MUTE], digest="0" * 64)
+    with pytest.raises(workflow.WorkflowError, match="latest redaction plan"):
+        workflow.publish(processed_release, actor=reviewer)
+    processed_release.refresh_from_db()
+    assert processed_release.status == Status.IN_REVIEW
+    assert _public_files(media_roots["public"]) == []
 
 
 @pytest.mark.parametrize("tampered_kind", [Rendition.Kind.MP4, Rendition.Kind.POSTER])
@@ -296,7 +328,7 @@ def test_withdraw_clears_public_keys_and_deletes_public_files_after_commit(
     published_release, reviewer, media_roots, django_capture_on_commit_callbacks
 ):
     paths = [media_roots["public"] / r.public_key for r in Rendition.objects.filter(footage__release=published_release)]
-    assert len(paths) == 2
+    assert len(paths) == 7  # 360p MP4, HLS master + playlist + media, poster, storyboard sprite + index
     assert all(p.is_file() for p in paths)
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -47,6 +47,8 @@ def render(
     outputs and ffmpeg's stderr tail."""
     plan = build(source_name, workdir, info, items, spec)
     tail = process.run(plan.argv, cwd=workdir, on_progress=on_progress)
+    for argv in plan.post:
+        process.run(argv, cwd=workdir)
     for out in plan.outputs:
         path = workdir / out.name
         if not path.exists() or path.stat().st_size == 0:

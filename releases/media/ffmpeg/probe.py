@@ -22,6 +22,7 @@ class VideoInfo:
     display_width: int = 0  # as shown, after rotation: what redaction coordinates refer to
     display_height: int = 0
     variable_frame_rate: bool = False
+    max_frame_interval: float | None = None  # longest gap between two frames, in seconds
 
 
 @dataclass
@@ -101,6 +102,7 @@ def _video_info(container) -> VideoInfo:
     except (StopIteration, av.FFmpegError) as exc:
         raise MediaError("Not a single picture could be decoded from the video stream; it is damaged.") from exc
     swapped = rotation in (90, 270)
+    max_gap = _max_frame_interval(container, vs)
     return VideoInfo(
         codec=vs.codec_context.name,
         width=vs.width,
@@ -110,8 +112,25 @@ def _video_info(container) -> VideoInfo:
         display_width=vs.height if swapped else vs.width,
         display_height=vs.width if swapped else vs.height,
         # A container whose nominal rate differs from the average has irregular frames.
-        variable_frame_rate=bool(avg and base and abs(float(avg) - float(base)) > 0.01 * float(base)),
+        variable_frame_rate=bool(avg and base and abs(float(avg) - float(base)) > 0.01 * float(base))
+        or bool(avg and max_gap and max_gap > 1.5 / float(avg)),
+        max_frame_interval=max_gap,
     )
+
+
+def _max_frame_interval(container, vs) -> float | None:
+    """The longest gap between consecutive frames, from the packets' timestamps (demux
+    only, no decoding). Redaction ranges start this much early: with variable frame
+    rate the frame on screen at a range's start can be stamped long before it."""
+    try:
+        container.seek(0)
+        stamps = sorted(p.pts for p in container.demux(vs) if p.pts is not None)
+    except av.FFmpegError:
+        return None
+    if len(stamps) < 2 or not vs.time_base:
+        return None
+    gap = max(b - a for a, b in zip(stamps, stamps[1:], strict=False))
+    return round(float(gap * vs.time_base), 6)
 
 
 def _duration(container) -> float:

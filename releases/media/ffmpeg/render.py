@@ -4,7 +4,7 @@
                                                                       │                   └ hls/720p.m3u8 + .m4s
                                                                       ├ … one branch per rung
                                                                       ├ poster.jpg
-                                                                      └ fps ─ scale ─ tile ─ storyboard.jpg
+                                                                      └ fps ─ scale ─ thumbs (then tiled: storyboard.jpg)
     audio ─ [aeval] ─ asplit ─ AAC per rung (into the same tee outputs)
 
 Each rung is encoded once and muxed twice by the tee muxer (progressive MP4 with
@@ -26,6 +26,13 @@ from releases.media.ffmpeg.probe import ProbeInfo
 
 FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans-Bold.ttf"
 WATERMARK = "PREVIEW – NOT FOR RELEASE"
+THUMBS = "storyboard-thumbs.mkv"
+# Keep every frame's timestamp. ffmpeg's default encoder time base is 1/frame rate, which
+# moves frames of variable-frame-rate video (or of a video stream that starts off the frame
+# grid) by up to half a frame, away from the times the redaction ranges were evaluated at,
+# and can give two frames one timestamp (the poster's mjpeg encoder then fails outright).
+# 1/90000 s is exact for the usual time bases and a fixed ratio works in every ffmpeg.
+ENC_TIME_BASE = "1:90000"
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,9 @@ class RenderSpec:
 
 @dataclass
 class Render:
-    argv: list[str]
+    argv: list[str]  # the one decode
     outputs: list[Output] = field(default_factory=list)
+    post: list[list[str]] = field(default_factory=list)  # cheap steps on its results (tiling)
 
 
 def full_spec(info: ProbeInfo) -> RenderSpec:
@@ -77,8 +85,9 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
 
     video = src["v:0"]
     burn = redaction.video_filters(
-        items, width=width, height=height, fps=video_info.fps, margin=spec.margin, pad=spec.pad
-    )
+        items, width=width, height=height, fps=video_info.fps, margin=spec.margin, pad=spec.pad,
+        max_frame_interval=video_info.max_frame_interval,
+    )  # fmt: skip
     if burn.commands:
         (workdir / "redaction.cmd").write_text(burn.commands)
         video = video.filter("sendcmd", f="redaction.cmd")
@@ -118,6 +127,7 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
 
     outputs: list[Output] = []
     streams = []
+    post: list[list[str]] = []
     gop = ladder.gop(video_info.fps)
     if spec.hls:
         (workdir / "hls").mkdir(exist_ok=True)
@@ -146,6 +156,7 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
             "sc_threshold": 0,
             "force_key_frames": f"expr:gte(t,n_forced*{ladder.KEYFRAME_SECONDS})",
             "fps_mode": "passthrough",
+            "enc_time_base:v": ENC_TIME_BASE,
             "map_metadata": -1,
             "map_chapters": -1,
             "threads": threads,
@@ -180,7 +191,7 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
         poster = branch(k).filter("select", f"lte(n,{last_frame})").filter("scale", -2, ladder.poster_height(height))
         streams.append(
             ffmpeg.output(poster, "poster.jpg", **{"q:v": 3, "update": 1, "fps_mode": "passthrough",
-                                                   "map_metadata": -1})
+                                                   "enc_time_base:v": ENC_TIME_BASE, "map_metadata": -1})
         )  # fmt: skip
         outputs.append(Output("poster", "poster.jpg", "image/jpeg"))
         k += 1
@@ -188,12 +199,25 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
         sb = spec.storyboard
         thumbs = (
             branch(k)
-            .filter("fps", f"1/{sb.interval(info.duration)}")
+            # eof_action=pass: a recording shorter than half an interval still yields
+            # its one thumbnail instead of nothing (which fails the whole render).
+            .filter("fps", fps=f"1/{sb.interval(info.duration)}", eof_action="pass")
             .filter("scale", sb.thumb_width, sb.thumb_height(width, height))
             .filter("setsar", 1)
-            .filter("tile", f"{sb.columns}x{sb.rows(info.duration)}")
         )
-        streams.append(ffmpeg.output(thumbs, "storyboard.jpg", **{"q:v": 5, "frames:v": 1, "map_metadata": -1}))
+        # The thumbnails go to a small intermediate file and are tiled afterwards: a
+        # `tile` output receives its only frame at the very end, and ffmpeg reports no
+        # -progress until every output has started, so a tiled output in the main run
+        # would silence progress (and the job's heartbeat) for the whole encode.
+        streams.append(
+            ffmpeg.output(thumbs, THUMBS, **{"vcodec": "mjpeg", "q:v": 3, "fps_mode": "passthrough",
+                                             "map_metadata": -1})
+        )  # fmt: skip
+        post.append(
+            [binary(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", THUMBS,
+             "-vf", f"tile={sb.columns}x{sb.rows(info.duration)}", "-frames:v", "1", "-q:v", "5",
+             "-map_metadata", "-1", "storyboard.jpg"]
+        )  # fmt: skip
         outputs.append(Output("storyboard", "storyboard.jpg", "image/jpeg"))
 
     graph = ffmpeg.merge_outputs(*streams).global_args(
@@ -202,7 +226,7 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
         "-filter_complex_threads", threads,
     )  # fmt: skip
     argv = graph.overwrite_output().compile(cmd=binary())
-    return Render(_graph_to_file(argv, workdir), outputs)
+    return Render(_graph_to_file(argv, workdir), outputs, post)
 
 
 def _graph_to_file(argv: list[str], workdir: Path) -> list[str]:

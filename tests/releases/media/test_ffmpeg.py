@@ -1,11 +1,15 @@
-"""ffmpeg.probe and ffmpeg.transcode on real clips made by real ffmpeg (nothing mocked)."""
+"""ffmpeg.probe, ffmpeg.build and ffmpeg.render on real clips made by real ffmpeg (nothing mocked)."""
 
+import re
+import shutil
 import struct
 import subprocess
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
+from django.conf import settings
 
 from releases.media import ffmpeg, ladder
 
@@ -108,7 +112,10 @@ def bad_files(tmp_path_factory, sources) -> dict[str, Path]:
 
 def test_probe_reads_codec_size_rate_and_duration_of_a_real_clip(sources):
     info = ffmpeg.probe(sources["hd"])
-    assert info.video == ffmpeg.VideoInfo(codec="h264", width=1280, height=720, fps=15.0)
+    video = info.video
+    assert (video.codec, video.width, video.height, video.fps) == ("h264", 1280, 720, 15.0)
+    assert (video.rotation, video.display_width, video.display_height) == (0, 1280, 720)
+    assert not video.variable_frame_rate
     assert info.audio is not None
     assert info.audio.codec == "aac"
     assert info.audio.sample_rate == 48000
@@ -119,7 +126,7 @@ def test_probe_reads_codec_size_rate_and_duration_of_a_real_clip(sources):
 
 def test_probe_reports_a_small_silent_clip_without_audio(sources):
     info = ffmpeg.probe(sources["silent"])
-    assert (info.video.width, info.video.height, info.video.fps) == (640, 360, 25.0)
+    assert (info.video.width, info.video.height, info.video.fps, info.video.rotation) == (640, 360, 25.0, 0)
     assert info.audio is None
     assert info.duration == pytest.approx(1.0, abs=0.05)
 
@@ -146,106 +153,241 @@ def test_probe_refuses_unusable_files_with_a_readable_message(bad_files, kind, w
     assert "AVERROR" not in message
 
 
-# --- transcode ---------------------------------------------------------------
+# --- render ------------------------------------------------------------------
+
+RUNGS_720 = {"720p": 720, "480p": 480, "360p": 360}
+
+
+def render_into(workdir: Path, source: Path, *, items: list[dict] | None = None, preview: bool = False) -> dict:
+    """Copy a source into workdir and render it there, as the pipeline does (the source
+    is named relative to the work directory). Returns output name → path."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, workdir / "source")
+    info = ffmpeg.probe(workdir / "source")
+    spec = ffmpeg.preview_spec(info) if preview else ffmpeg.full_spec(info)
+    outputs, _tail = ffmpeg.render("source", workdir, info, items or [], spec)
+    assert all((workdir / out.name).is_file() for out in outputs)
+    return {out.name: workdir / out.name for out in outputs}
+
+
+def even_width(height: int, aspect: float = 16 / 9) -> int:
+    return round(height * aspect / 2) * 2
+
+
+def segment_durations(playlist: Path) -> list[float]:
+    return [float(d) for d in re.findall(r"#EXTINF:([0-9.]+),", playlist.read_text())]
+
+
+def first_frame(path: Path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        return next(container.decode(video=0)).to_ndarray(format="gray").astype(int)
 
 
 @pytest.fixture(scope="module")
 def hd_outputs(sources, tmp_path_factory) -> dict[str, Path]:
-    workdir = tmp_path_factory.mktemp("hd-out")
-    outputs = ffmpeg.transcode(sources["hd"], workdir, ffmpeg.probe(sources["hd"]))
-    assert all(out.path.parent == workdir for out in outputs)
-    return {out.kind: out.path for out in outputs}
+    return render_into(tmp_path_factory.mktemp("hd-out"), sources["hd"])
 
 
-def test_transcode_makes_720_and_360_h264_aac_renditions_and_a_poster(hd_outputs, sources):
-    assert set(hd_outputs) == {"mp4_720", "mp4_360", "poster"}
+def test_build_decodes_the_source_once_and_keeps_the_filter_graph_in_a_file(sources, tmp_path):
+    shutil.copy(sources["hd"], tmp_path / "source")
+    info = ffmpeg.probe(tmp_path / "source")
+    plan = ffmpeg.build("source", tmp_path, info, [], ffmpeg.full_spec(info))
+
+    assert plan.argv[0] == ffmpeg.binary()
+    assert plan.argv.count("-i") == 1  # one decode feeds every output
+    assert plan.argv[plan.argv.index("-i") + 1] == "source"  # relative to the work directory
+    assert "-/filter_complex" in plan.argv  # the graph is read from a file, not the command line
+    assert plan.argv[plan.argv.index("-/filter_complex") + 1] == "graph.txt"
+    graph = (tmp_path / "graph.txt").read_text()
+    assert "split=" in graph
+    assert "asplit=" in graph
+    assert [(o.kind, o.name, o.rung) for o in plan.outputs] == [
+        ("mp4", "720p.mp4", "720p"), ("hls_playlist", "hls/720p.m3u8", "720p"), ("hls_media", "hls/720p.m4s", "720p"),
+        ("mp4", "480p.mp4", "480p"), ("hls_playlist", "hls/480p.m3u8", "480p"), ("hls_media", "hls/480p.m4s", "480p"),
+        ("mp4", "360p.mp4", "360p"), ("hls_playlist", "hls/360p.m3u8", "360p"), ("hls_media", "hls/360p.m4s", "360p"),
+        ("poster", "poster.jpg", ""), ("storyboard", "storyboard.jpg", ""),
+    ]  # fmt: skip
+    assert not (tmp_path / "720p.mp4").exists()  # build only plans; nothing ran
+
+
+def test_render_makes_720p_480p_and_360p_h264_aac_rungs_and_their_hls_renditions(hd_outputs, sources):
+    assert set(hd_outputs) == {
+        *(f"{rung}.mp4" for rung in RUNGS_720),
+        *(f"hls/{rung}.m3u8" for rung in RUNGS_720),
+        *(f"hls/{rung}.m4s" for rung in RUNGS_720),
+        "poster.jpg",
+        "storyboard.jpg",
+    }
     source_duration = ffmpeg.probe(sources["hd"]).duration
-    for kind, height in (("mp4_720", 720), ("mp4_360", 360)):
-        summary = stream_summary(hd_outputs[kind])
+    for rung, height in RUNGS_720.items():
+        summary = stream_summary(hd_outputs[f"{rung}.mp4"])
         assert summary["video_codec"] == "h264"
         assert summary["audio_codec"] == "aac"
         assert summary["pix_fmt"] == "yuv420p"
         assert summary["height"] == height
-        assert summary["width"] == height * 16 // 9
+        assert summary["width"] == even_width(height)
         assert summary["streams"] == 2
         assert abs(summary["video_duration"] - source_duration) <= 0.1
-        assert abs(ffmpeg.probe(hd_outputs[kind]).duration - source_duration) <= 0.1
+        assert abs(ffmpeg.probe(hd_outputs[f"{rung}.mp4"]).duration - source_duration) <= 0.1
+        # The HLS rendition is the same encode, muxed a second time.
+        hls_media = stream_summary(hd_outputs[f"hls/{rung}.m4s"])
+        assert (hls_media["video_codec"], hls_media["height"], hls_media["audio_codec"]) == ("h264", height, "aac")
+        assert sum(segment_durations(hd_outputs[f"hls/{rung}.m3u8"])) == pytest.approx(source_duration, abs=0.1)
 
 
-def test_transcode_poster_is_a_jpeg_at_the_source_size(hd_outputs):
-    poster = hd_outputs["poster"]
+def test_render_poster_is_a_jpeg_at_the_source_size(hd_outputs):
+    poster = hd_outputs["poster.jpg"]
     assert poster.read_bytes()[:3] == b"\xff\xd8\xff"
     info = ffmpeg.inspect_output(poster)
     assert (info.video_codec, info.width, info.height) == ("mjpeg", 1280, 720)
 
 
-@pytest.mark.parametrize("kind", ["mp4_720", "mp4_360"])
-def test_transcode_moves_the_index_before_the_media_for_progressive_playback(hd_outputs, kind):
-    boxes = top_level_boxes(hd_outputs[kind])
+def test_render_storyboard_is_one_sprite_of_a_thumbnail_per_second(hd_outputs):
+    sprite = hd_outputs["storyboard.jpg"]
+    assert sprite.read_bytes()[:3] == b"\xff\xd8\xff"
+    info = ffmpeg.inspect_output(sprite)
+    board = ladder.STORYBOARD
+    assert board.count(4.5) == 5  # 0, 1, 2, 3 and 4 s
+    # One row of `columns` cells (the tile is fixed; unused cells stay black).
+    assert (info.video_codec, info.width, info.height) == ("mjpeg", board.thumb_width * board.columns, 90)
+
+
+@pytest.mark.parametrize("rung", list(RUNGS_720))
+def test_render_moves_the_index_before_the_media_for_progressive_playback(hd_outputs, rung):
+    boxes = top_level_boxes(hd_outputs[f"{rung}.mp4"])
     assert "moov" in boxes
     assert "mdat" in boxes
     assert boxes.index("moov") < boxes.index("mdat")
 
 
-def test_transcode_aligns_keyframes_across_rungs_every_two_seconds(hd_outputs):
-    keyframes_720 = keyframe_times(hd_outputs["mp4_720"])
-    keyframes_360 = keyframe_times(hd_outputs["mp4_360"])
-    assert keyframes_720 == keyframes_360
+def test_render_aligns_keyframes_across_rungs_and_hls_every_two_seconds(hd_outputs):
+    mp4s = {rung: keyframe_times(hd_outputs[f"{rung}.mp4"]) for rung in RUNGS_720}
+    reference = mp4s["720p"]
+    assert all(times == reference for times in mp4s.values()), mp4s
     # Exactly the 2 s grid: no scene-cut keyframes in between, none missing.
-    assert keyframes_720 == pytest.approx([0.0, 2.0, 4.0], abs=0.07)
-    assert len(keyframes_720) == len(range(0, 5, ladder.KEYFRAME_SECONDS))
+    assert reference == pytest.approx([0.0, 2.0, 4.0], abs=0.07)
+    assert len(reference) == len(range(0, 5, ladder.KEYFRAME_SECONDS))
+    # The HLS fragments carry the same keyframes. Their timestamps keep the encoder's
+    # B-frame delay (the MP4's edit list hides it), so compare them from the first one.
+    for rung in RUNGS_720:
+        times = keyframe_times(hd_outputs[f"hls/{rung}.m4s"])
+        assert [t - times[0] for t in times] == pytest.approx(reference, abs=0.01), rung
 
 
-def test_transcode_strips_location_serials_and_other_source_metadata(sources, tmp_path):
+def test_render_cuts_the_same_hls_segments_in_every_rung(hd_outputs):
+    durations = [segment_durations(hd_outputs[f"hls/{rung}.m3u8"]) for rung in RUNGS_720]
+    assert durations[0] == pytest.approx([ladder.HLS_SEGMENT_SECONDS, 0.5], abs=0.07)
+    assert all(d == durations[0] for d in durations)
+    for rung in RUNGS_720:
+        playlist = hd_outputs[f"hls/{rung}.m3u8"].read_text()
+        assert "#EXT-X-PLAYLIST-TYPE:VOD" in playlist
+        assert f'#EXT-X-MAP:URI="{rung}.m4s"' in playlist  # relative: the package moves as a whole
+
+
+def test_render_strips_location_serials_and_other_source_metadata(sources, tmp_path):
     source_tags = " ".join(str(v) for md in all_metadata(sources["tagged"]) for v in md.values())
     assert SECRET in source_tags  # the source really carries the secrets
     assert LOCATION in source_tags
-    outputs = ffmpeg.transcode(sources["tagged"], tmp_path, ffmpeg.probe(sources["tagged"]))
-    assert {out.kind for out in outputs} == {"mp4_360", "poster"}
-    for out in outputs:
-        for metadata in all_metadata(out.path):
-            for key, value in metadata.items():
-                assert SECRET not in str(value), (out.kind, key)
-                assert "40.7" not in str(value), (out.kind, key)
-                assert key not in {"location", "comment", "com.apple.quicktime.location.ISO6709"}
-        data = out.path.read_bytes()
-        assert SECRET.encode() not in data
-        assert LOCATION.encode() not in data
+    outputs = render_into(tmp_path, sources["tagged"])
+    assert set(outputs) == {"360p.mp4", "hls/360p.m3u8", "hls/360p.m4s", "poster.jpg", "storyboard.jpg"}
+    for name, path in outputs.items():
+        if not name.endswith(".m3u8"):
+            for metadata in all_metadata(path):
+                for key, value in metadata.items():
+                    assert SECRET not in str(value), (name, key)
+                    assert "40.7" not in str(value), (name, key)
+                    assert key not in {"location", "comment", "com.apple.quicktime.location.ISO6709"}
+        data = path.read_bytes()
+        assert SECRET.encode() not in data, name
+        assert LOCATION.encode() not in data, name
 
 
-def test_transcode_never_upscales_a_small_source(sources, tmp_path):
-    outputs = ffmpeg.transcode(sources["small"], tmp_path, ffmpeg.probe(sources["small"]))
-    assert [out.kind for out in outputs] == ["mp4_360", "poster"]
-    video, poster = (ffmpeg.inspect_output(out.path) for out in outputs)
+def test_render_never_upscales_a_small_source(sources, tmp_path):
+    outputs = render_into(tmp_path, sources["small"])
+    assert list(outputs) == ["360p.mp4", "hls/360p.m3u8", "hls/360p.m4s", "poster.jpg", "storyboard.jpg"]
+    video, poster = (ffmpeg.inspect_output(outputs[name]) for name in ("360p.mp4", "poster.jpg"))
     assert (video.width, video.height) == (320, 240)
     assert (poster.width, poster.height) == (320, 240)
-    assert not (tmp_path / "mp4_720.mp4").exists()
+    assert not (tmp_path / "720p.mp4").exists()
+    assert not (tmp_path / "480p.mp4").exists()
 
 
-def test_transcode_of_a_silent_source_yields_video_only_mp4s(sources, tmp_path):
-    outputs = ffmpeg.transcode(sources["silent"], tmp_path, ffmpeg.probe(sources["silent"]))
-    videos = [out for out in outputs if out.mime_type == "video/mp4"]
-    assert [out.kind for out in videos] == ["mp4_360"]
-    for out in videos:
-        summary = stream_summary(out.path)
+def test_render_of_a_silent_source_yields_video_only_files(sources, tmp_path):
+    outputs = render_into(tmp_path, sources["silent"])
+    videos = [name for name in outputs if name.endswith((".mp4", ".m4s"))]
+    assert videos == ["360p.mp4", "hls/360p.m4s"]
+    for name in videos:
+        summary = stream_summary(outputs[name])
         assert summary["streams"] == 1
         assert summary["audio_codec"] is None
-        assert ffmpeg.inspect_output(out.path).audio_codec == ""
+        assert ffmpeg.inspect_output(outputs[name]).audio_codec == ""
+    assert ffmpeg.h264_codecs(ffmpeg.inspect_output(outputs["360p.mp4"])).startswith("avc1.")
+    assert "mp4a" not in ffmpeg.h264_codecs(ffmpeg.inspect_output(outputs["360p.mp4"]))
 
 
-def test_transcode_of_a_source_cut_short_still_finishes_with_the_decodable_part(sources, tmp_path):
-    # moov first (+faststart), then cut to 40%: the index still promises the full length,
-    # but only ~0.5 s of frames exist, which is before the 1 s poster mark.
+def test_render_of_a_source_cut_short_still_finishes_with_the_decodable_part(tmp_path):
+    # moov first (+faststart), then cut to 40%: the index still promises the full 2 s,
+    # but less than 1 s of frames exist, which is before the 1 s poster mark.
+    whole = ffmpeg.make_test_clip(tmp_path / "whole.mp4", seconds=2, size="320x240")
     faststart = tmp_path / "faststart.mp4"
-    ffmpeg_cli("-i", str(sources["small"]), "-c", "copy", "-movflags", "+faststart", str(faststart))
+    ffmpeg_cli("-i", str(whole), "-c", "copy", "-movflags", "+faststart", str(faststart))
     data = faststart.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: int(len(data) * 0.4)])
     info = ffmpeg.probe(cut)
-    assert info.duration == pytest.approx(1.0, abs=0.05)  # probing alone cannot tell
-    workdir = tmp_path / "out"
-    workdir.mkdir()
-    outputs = {out.kind: out.path for out in ffmpeg.transcode(cut, workdir, info)}
-    assert outputs["poster"].read_bytes()[:3] == b"\xff\xd8\xff"
+    assert info.duration == pytest.approx(2.0, abs=0.05)  # probing alone cannot tell
+    outputs = render_into(tmp_path / "out", cut)
+    assert outputs["poster.jpg"].read_bytes()[:3] == b"\xff\xd8\xff"
     # What was decoded is visibly shorter, which is what the pipeline's check relies on.
-    assert ffmpeg.inspect_output(outputs["mp4_360"]).duration < 0.9 * info.duration
+    assert ffmpeg.inspect_output(outputs["360p.mp4"]).duration < 0.9 * info.duration
+
+
+def test_render_reports_progress_up_to_the_end_with_a_speed(sources, tmp_path):
+    shutil.copy(sources["small"], tmp_path / "source")
+    info = ffmpeg.probe(tmp_path / "source")
+    reports = []
+
+    ffmpeg.render("source", tmp_path, info, [], ffmpeg.full_spec(info), on_progress=lambda *r: reports.append(r))
+
+    assert reports, "no progress was reported"
+    seconds, speed = reports[-1]  # the final report, at ffmpeg's "progress=end"
+    # At least the whole recording. (It can say more: the storyboard's one tiled frame
+    # lasts a whole row of thumbnails, which is why the pipeline caps progress at 99
+    # until the outputs are committed.)
+    assert seconds >= info.duration - 0.1
+    assert speed is not None
+    assert speed > 0
+
+
+def test_render_failure_is_a_readable_media_error_with_ffmpegs_last_lines(sources, tmp_path):
+    info = ffmpeg.probe(sources["small"])  # the parameters of a real file, but no file to read
+
+    with pytest.raises(ffmpeg.MediaError) as caught:
+        ffmpeg.render("missing", tmp_path, info, [], ffmpeg.full_spec(info))
+
+    assert str(caught.value).startswith("ffmpeg could not convert the recording: ")
+    assert "No such file or directory" in str(caught.value)
+    assert caught.value.stderr_tail
+    assert any("missing" in line for line in caught.value.stderr_tail)
+
+
+def test_a_preview_is_one_watermarked_mp4_no_taller_than_the_preview_height(sources, hd_outputs, tmp_path):
+    outputs = render_into(tmp_path, sources["hd"], preview=True)
+
+    assert list(outputs) == ["preview.mp4"]  # no HLS, poster or storyboard for a preview
+    summary = stream_summary(outputs["preview.mp4"])
+    assert summary["height"] == settings.PREVIEW_HEIGHT
+    assert summary["width"] == even_width(settings.PREVIEW_HEIGHT)
+    assert (summary["video_codec"], summary["audio_codec"]) == ("h264", "aac")
+    # The watermark is burned into the picture: the same frame, rendered without it at
+    # the same size, differs where the banner sits and not at the side of the frame.
+    preview, plain = first_frame(outputs["preview.mp4"]), first_frame(hd_outputs["360p.mp4"])
+    middle = slice(settings.PREVIEW_HEIGHT // 2 - 10, settings.PREVIEW_HEIGHT // 2 + 10)
+    assert np.abs(preview[middle, 220:420] - plain[middle, 220:420]).mean() > 20
+    assert np.abs(preview[middle, :40] - plain[middle, :40]).mean() < 8
+
+
+def test_a_recording_shorter_than_half_a_second_can_be_rendered(tmp_path):
+    short = ffmpeg.make_test_clip(tmp_path / "short.mp4", seconds=0.4, size="320x240")
+    outputs = render_into(tmp_path / "out", short)
+    assert "storyboard.jpg" in outputs
