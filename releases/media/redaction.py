@@ -19,6 +19,7 @@ Why these filters (see docs/decisions.md and FACTS §4):
   -copyts).
 """
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -158,7 +159,7 @@ def interpolate(keyframes: list[dict], t: float) -> tuple[float, float, float, f
     if t <= keyframes[0]["t"]:
         k = keyframes[0]
         return k["x"], k["y"], k["w"], k["h"]
-    for a, b in zip(keyframes, keyframes[1:], strict=False):
+    for a, b in itertools.pairwise(keyframes):
         if t <= b["t"]:
             f = (t - a["t"]) / (b["t"] - a["t"])
             return tuple(a[n] + (b[n] - a[n]) * f for n in ("x", "y", "w", "h"))  # type: ignore[return-value]

@@ -4,6 +4,7 @@ PyAV's wheel bundles the same libav* libraries, so probing works on a bare machi
 reads exact stream parameters, and raises typed errors for unreadable input.
 """
 
+import itertools
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -98,7 +99,7 @@ def _video_info(container) -> VideoInfo:
     rotation = 0
     try:
         frame = next(container.decode(vs))
-        rotation = int(round(frame.rotation or 0)) % 360
+        rotation = round(frame.rotation or 0) % 360
     except (StopIteration, av.FFmpegError) as exc:
         raise MediaError("Not a single picture could be decoded from the video stream; it is damaged.") from exc
     swapped = rotation in (90, 270)
@@ -129,7 +130,7 @@ def _max_frame_interval(container, vs) -> float | None:
         return None
     if len(stamps) < 2 or not vs.time_base:
         return None
-    gap = max(b - a for a, b in zip(stamps, stamps[1:], strict=False))
+    gap = max(b - a for a, b in itertools.pairwise(stamps))
     return round(float(gap * vs.time_base), 6)
 
 

@@ -4,7 +4,7 @@
                                                                       │                   └ hls/720p.m3u8 + .m4s
                                                                       ├ … one branch per rung
                                                                       ├ poster.jpg
-                                                                      └ fps ─ scale ─ thumbs (then tiled: storyboard.jpg)
+                                                                      └ fps ─ scale ─ thumbs → tiled: storyboard.jpg
     audio ─ [aeval] ─ asplit ─ AAC per rung (into the same tee outputs)
 
 Each rung is encoded once and muxed twice by the tee muxer (progressive MP4 with
