@@ -1,4 +1,8 @@
-"""Top-level URLs. Public pages live at the root; staff work happens under /staff/."""
+"""Top-level URLs. Public pages live at the root; staff work happens under /staff/.
+
+The admin owns everything under /staff/ (its catch-all answers any path there), so the
+private preview files and the staff API are mounted beside it, not inside it.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -9,5 +13,7 @@ admin.site.index_title = "Releases, footage and review"
 
 urlpatterns = [
     path("staff/", admin.site.urls),
+    path("staff-media/", include(("releases.views.staff_urls", "staff-media"), namespace="staff-media")),
+    path("api/", include("releases.api.urls")),
     path("", include("releases.urls")),
 ]

@@ -28,6 +28,14 @@ class PlanError(Exception):
         super().__init__("; ".join(str(i) for i in issues))
 
 
+class PlanConflict(PlanError):
+    """Someone saved a newer version since the editor loaded theirs."""
+
+
+class PlanNotEditable(PlanError):
+    """The release has left draft; its plans are frozen."""
+
+
 # --- canonical form -----------------------------------------------------------------
 
 
@@ -100,7 +108,7 @@ def current_plan(footage: Footage) -> RedactionPlan | None:
 
 def _check_editable(footage: Footage) -> None:
     if footage.release.status != Release.Status.DRAFT:
-        raise PlanError("The redaction plan can only change while the release is a draft.")
+        raise PlanNotEditable("The redaction plan can only change while the release is a draft.")
 
 
 @transaction.atomic
@@ -117,7 +125,7 @@ def replace_plan(footage: Footage, items: list[dict], *, actor, base_version: in
     _check_editable(footage)
     latest = current_plan(footage)
     if base_version is not None and latest is not None and latest.version != base_version:
-        raise PlanError(
+        raise PlanConflict(
             f"The plan changed since you loaded it (now version {latest.version}, you edited {base_version}). "
             "Reload and apply your changes again."
         )

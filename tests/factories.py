@@ -36,3 +36,20 @@ class ReleaseFactory(factory.django.DjangoModelFactory):
     encounter_date = datetime.date(2024, 5, 17)
     summary = "Officers approached a vehicle; the driver was detained."
     created_by = factory.SubFactory(UserFactory, role="Uploader")
+
+
+def plan_item(kind: str = "box", start: float = 0.2, end: float = 1.0, **overrides) -> dict:
+    """One redaction in the staff API's form: a static box in the top-left quarter unless told otherwise."""
+    item = {
+        "kind": kind,
+        "start": start,
+        "end": end,
+        "category": "bystander_face",
+        "exemption": "b7c",
+        "public_reason": "A bystander's face.",
+        "keyframes": [{"t": start, "x": 0.1, "y": 0.1, "w": 0.25, "h": 0.3}] if kind == "box" else [],
+        "slate_text": "",
+        "note": "",
+    }
+    item.update(overrides)
+    return item

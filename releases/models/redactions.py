@@ -67,6 +67,7 @@ class Redaction(models.Model):
 
     class Meta:
         ordering = ["footage", "start", "id"]
+        permissions = [("edit_redaction_plan", "Can edit redaction plans and request previews")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.start:.2f}–{self.end:.2f} s"

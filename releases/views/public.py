@@ -1,11 +1,12 @@
 """Public pages. Every read goes through releases.selectors.public_*; permission: anyone."""
 
 from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from releases import selectors
+from releases import redactions, selectors
 from releases.media import storage
 from releases.views import ranged
 
@@ -68,3 +69,36 @@ def media_file(request, name: str):
         etag=rendition.sha256,
         filename=filename,
     )
+
+
+# --- the public redaction log of one recording -------------------------------------------
+# Read from the plan version the published files were rendered from; 404 unless the
+# release is published now. Revalidated every time, so a withdrawal takes effect at once.
+
+_LOG_HEADERS = {"Cache-Control": "no-cache"}
+
+
+@require_safe
+def redaction_log_json(request, slug: str, footage_id: str):
+    log = selectors.public_redaction_log(slug, footage_id)
+    return JsonResponse(log, json_dumps_params={"ensure_ascii": False, "indent": 2}, headers=_LOG_HEADERS)
+
+
+@require_safe
+def redaction_log_csv(request, slug: str, footage_id: str):
+    log = selectors.public_redaction_log(slug, footage_id)
+    return HttpResponse(
+        redactions.log_csv(log),
+        content_type="text/csv; charset=utf-8",
+        headers={**_LOG_HEADERS, "Content-Disposition": f'attachment; filename="{_log_filename(log)}.csv"'},
+    )
+
+
+@require_safe
+def redaction_log_vtt(request, slug: str, footage_id: str):
+    log = selectors.public_redaction_log(slug, footage_id)
+    return HttpResponse(redactions.markers_vtt(log), content_type="text/vtt; charset=utf-8", headers=_LOG_HEADERS)
+
+
+def _log_filename(log: dict) -> str:
+    return f"{log['release']}-{slugify(log['label']) or 'recording'}-redactions"

@@ -3,14 +3,16 @@
 import hashlib
 
 import pytest
+from django import forms
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from releases import workflow
-from releases.models import City, Footage, Release
+from releases import redactions, workflow
+from releases.admin import redactions as redaction_admin
+from releases.models import AuditEntry, City, Exemption, Footage, ProcessingJob, Release
 from tests.conftest import upload
-from tests.factories import UserFactory
+from tests.factories import UserFactory, plan_item
 
 ADD_URL = reverse("admin:releases_footage_add")
 
@@ -62,7 +64,11 @@ def test_uploader_uploads_a_clip_through_the_admin_form_and_it_is_processed(
     assert _files_under(media_roots["public"]) == []
     footage.refresh_from_db()
     assert footage.state == Footage.State.READY, footage.error
-    assert footage.renditions.count() == 2
+    assert set(footage.renditions.values_list("name", flat=True)) == {
+        "360p.mp4", "hls/master.m3u8", "hls/360p.m3u8", "hls/360p.m4s", "poster.jpg", "storyboard.jpg",
+        "storyboard.vtt",
+    }  # fmt: skip
+    assert footage.rendered_plan.version == 1
 
 
 def test_upload_handler_hashes_while_streaming(client, uploader, draft_release, clip, monkeypatch):
@@ -362,3 +368,421 @@ def test_uploader_creates_a_draft_release_in_the_admin(client, uploader):
 def test_reviewer_cannot_create_releases(client, reviewer):
     client.force_login(reviewer)
     assert client.get(reverse("admin:releases_release_add")).status_code == 403
+
+
+# --- the redaction plan inline on the footage page ---------------------------------------
+
+
+def _change_url(footage) -> str:
+    return reverse("admin:releases_footage_change", args=[footage.pk])
+
+
+def _form_data(response) -> dict:
+    """Everything the change page would post back untouched: the main form, and every
+    inline's management form and rows (keyframes as their text)."""
+    data = {}
+
+    def add(form):
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        add(inline.formset.management_form)
+        for form in inline.formset.forms:
+            add(form)
+    return data
+
+
+def _row(data: dict, index: int, **values) -> dict:
+    """Fill inline row `index` of the redaction plan."""
+    exemption = values.pop("exemption", "b7c")
+    data[f"redactions-{index}-exemption"] = Exemption.objects.get(code=exemption).pk
+    defaults = {"category": "bystander_face", "public_reason": "A bystander's face.", "slate_text": "", "note": ""}
+    for name, value in {**defaults, **values}.items():
+        data[f"redactions-{index}-{name}"] = value
+    return data
+
+
+@pytest.fixture
+def footage(processed_release):
+    return processed_release.footage.get()
+
+
+def _editor_page(client, user, footage):
+    client.force_login(user)
+    response = client.get(_change_url(footage))
+    assert response.status_code == 200
+    return response
+
+
+def test_keyframe_text_round_trips_through_the_form_field():
+    keyframes = [{"t": 0.5, "x": 0.1, "y": 0.25, "w": 0.125, "h": 0.3}, {"t": 1, "x": 0, "y": 0, "w": 1, "h": 1}]
+    text = redaction_admin.keyframes_as_text(keyframes)
+    assert text == "0.5 0.1 0.25 0.125 0.3\n1 0 0 1 1"
+    assert redaction_admin.parse_keyframes(text) == keyframes
+    assert redaction_admin.parse_keyframes("# t x y w h\n\n 0.5, 0.1, 0.25, 0.125, 0.3 \n") == keyframes[:1]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0.5 0.1 0.2 0.3", "Line 1: expected 5 numbers (t x y w h), found 4."),
+        ("0.5 0.1 0.2 0.3 0.4\n1 a 0.2 0.3 0.4", "Line 2: 'a' is not a number."),
+        ("0.5 0.1 0.2 0.3 nan", "Line 1: 'nan' is not a number."),
+        ("0.5 0.1 0.2 0.3 1e999", "Line 1: '1e999' is not a number."),
+    ],
+)
+def test_keyframe_text_errors_name_the_line(text, message):
+    with pytest.raises(forms.ValidationError) as caught:
+        redaction_admin.parse_keyframes(text)
+    assert message in caught.value.messages
+
+
+def test_editing_the_inline_freezes_a_new_plan_version_and_queues_its_render(
+    client, uploader, footage, django_capture_on_commit_callbacks
+):
+    data = _form_data(_editor_page(client, uploader, footage))
+    assert data["redactions-INITIAL_FORMS"] == 0
+    _row(data, 0, kind="box", start="0.2", end="1.5", keyframes="0.2 0.1 0.1 0.25 0.3\n1.5 0.5 0.4 0.25 0.3",
+         note="Internal: face of the neighbour.")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_change_url(footage), data)
+        assert response.status_code == 302, response.context and response.context["errors"]
+        job = footage.jobs.get(kind=ProcessingJob.Kind.RENDER, plan__version=2)
+        assert job.state == ProcessingJob.State.QUEUED  # queued now, sent to the worker after commit
+
+    plan = redactions.current_plan(footage)
+    assert plan.version == 2
+    assert plan.created_by == uploader
+    (item,) = plan.items
+    assert item["keyframes"] == [
+        {"t": 0.2, "x": 0.1, "y": 0.1, "w": 0.25, "h": 0.3},
+        {"t": 1.5, "x": 0.5, "y": 0.4, "w": 0.25, "h": 0.3},
+    ]
+    assert "note" not in item
+    assert footage.redactions.get().note == "Internal: face of the neighbour."
+    assert AuditEntry.objects.filter(action="redaction_plan.changed", actor=uploader).count() == 1
+    assert any("version 2" in m for m in _messages(response))
+    job.refresh_from_db()
+    footage.refresh_from_db()
+    assert job.state == ProcessingJob.State.SUCCEEDED, job.error
+    assert footage.rendered_plan == plan
+
+
+def test_saving_the_page_without_changing_the_plan_makes_no_new_version(client, uploader, footage):
+    data = _form_data(_editor_page(client, uploader, footage))
+    data["label"] = "Officer camera 1 (front)"
+    response = client.post(_change_url(footage), data)
+    assert response.status_code == 302
+    assert redactions.current_plan(footage).version == 1
+    assert footage.jobs.count() == 1  # only the upload's render
+    footage.refresh_from_db()
+    assert footage.label == "Officer camera 1 (front)"
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        ({"kind": "box", "start": "0.2", "end": "1.0", "keyframes": "0.2 0.1 0.1 0.2"}, "keyframes",
+         "Line 1: expected 5 numbers (t x y w h), found 4."),
+        ({"kind": "box", "start": "0.2", "end": "1.0", "keyframes": "0.2 0.9 0.1 0.2 0.2"}, "keyframes",
+         "is outside the frame"),
+        ({"kind": "mute", "start": "1.5", "end": "0.5", "keyframes": ""}, "end", "must come after the start"),
+        ({"kind": "mute", "start": "0.5", "end": "9", "keyframes": ""}, "end", "past the end of the recording"),
+        ({"kind": "box", "start": "0.2", "end": "1.0", "keyframes": ""}, "keyframes", "needs at least one keyframe"),
+        ({"kind": "mute", "start": "0.2", "end": "1.0", "keyframes": "", "public_reason": " "}, "public_reason",
+         "required"),
+    ],
+)  # fmt: skip
+def test_an_invalid_row_shows_its_error_beside_it_and_nothing_changes(
+    client, uploader, footage, row, field, message, django_capture_on_commit_callbacks
+):
+    data = _form_data(_editor_page(client, uploader, footage))
+    _row(data, 0, **row)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(_change_url(footage), data)
+    assert response.status_code == 200
+    (redaction_formset,) = [f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "redactions"]
+    errors = redaction_formset.formset.forms[0].errors
+    assert field in errors, errors
+    assert any(message in e for e in errors[field]), errors[field]
+    assert not footage.redactions.exists()
+    assert redactions.current_plan(footage).version == 1
+    assert footage.jobs.count() == 1
+    assert callbacks == []
+
+
+def test_one_bad_row_among_good_ones_saves_none_of_them(client, uploader, footage):
+    data = _form_data(_editor_page(client, uploader, footage))
+    data["redactions-TOTAL_FORMS"] = 2
+    _row(data, 0, kind="mute", start="0.1", end="0.5", keyframes="")
+    _row(data, 1, kind="bleep", start="0.9", end="0.6", keyframes="")
+    response = client.post(_change_url(footage), data)
+    assert response.status_code == 200
+    (formset,) = [f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "redactions"]
+    assert not formset.forms[0].errors
+    assert "end" in formset.forms[1].errors
+    assert not footage.redactions.exists()
+    assert redactions.current_plan(footage).version == 1
+
+
+def test_deleting_a_row_makes_a_new_version_without_it(client, uploader, footage):
+    redactions.replace_plan(
+        footage, [plan_item("mute", 0.1, 0.5), plan_item("bleep", 1.0, 1.5)], actor=uploader, base_version=1
+    )
+    data = _form_data(_editor_page(client, uploader, footage))
+    assert data["redactions-INITIAL_FORMS"] == 2
+    data["redactions-0-DELETE"] = "on"
+    response = client.post(_change_url(footage), data)
+    assert response.status_code == 302
+    plan = redactions.current_plan(footage)
+    assert plan.version == 3
+    assert [i["kind"] for i in plan.items] == ["bleep"]
+
+
+def test_a_refusal_at_snapshot_time_rolls_back_the_rows_too(client, uploader, footage, monkeypatch):
+    """The formset checks first; if snapshot() still refuses (a race), nothing is kept."""
+    data = _form_data(_editor_page(client, uploader, footage))
+    _row(data, 0, kind="mute", start="0.1", end="0.5", keyframes="")
+    data["label"] = "Renamed"
+
+    def refuse(footage, *, actor):
+        raise redactions.PlanError("The redaction plan can only change while the release is a draft.")
+
+    monkeypatch.setattr(redactions, "snapshot", refuse)
+    response = client.post(_change_url(footage), data)
+    assert response.status_code == 302
+    assert any("Nothing was saved" in m and "only change while" in m for m in _messages(response))
+    assert not footage.redactions.exists()
+    footage.refresh_from_db()
+    assert footage.label == "Officer camera 1"
+
+
+@pytest.mark.parametrize("status", [Release.Status.IN_REVIEW, Release.Status.PUBLISHED])
+def test_the_plan_is_read_only_once_the_release_leaves_draft(
+    client, uploader, reviewer, footage, status, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        redactions.replace_plan(footage, [plan_item("box", 0.2, 1.0)], actor=uploader, base_version=1)
+    workflow.submit(footage.release, actor=uploader)
+    if status == Release.Status.PUBLISHED:
+        workflow.publish(footage.release, actor=reviewer)
+    response = _editor_page(client, uploader, footage)
+    page = response.content.decode()
+    (inline,) = [f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "redactions"]
+    assert not inline.has_change_permission
+    assert not inline.has_add_permission
+    assert 'name="redactions-0-start"' not in page
+    assert "0.2 0.1 0.1 0.25 0.3" in page  # the keyframes, shown as text
+    assert "plans change only while it is a draft" in page
+
+    # A forged post changes nothing either.
+    data = _form_data(response)
+    data.update({"redactions-0-start": "0.0", "redactions-0-DELETE": "on", "redactions-TOTAL_FORMS": 2})
+    _row(data, 1, kind="mute", start="0.1", end="0.5", keyframes="")
+    client.post(_change_url(footage), data)
+    assert [(r.kind, r.start) for r in footage.redactions.all()] == [("box", 0.2)]
+    assert redactions.current_plan(footage).version == 2
+
+
+def test_an_editable_row_shows_its_keyframes_as_lines_of_text(client, uploader, footage):
+    item = plan_item("box", 0.2, 1.0, keyframes=[
+        {"t": 0.2, "x": 0.1, "y": 0.1, "w": 0.25, "h": 0.3}, {"t": 1.0, "x": 0.5, "y": 0.5, "w": 0.25, "h": 0.3}
+    ])  # fmt: skip
+    redactions.replace_plan(footage, [item], actor=uploader, base_version=1)
+    response = _editor_page(client, uploader, footage)
+    assert "0.2 0.1 0.1 0.25 0.3\n1 0.5 0.5 0.25 0.3</textarea>" in response.content.decode()
+
+    # Posted back untouched, it is not a change.
+    client.post(_change_url(footage), _form_data(response))
+    assert redactions.current_plan(footage).version == 2
+
+
+def test_a_reviewer_sees_the_plan_read_only_and_no_preview_button(client, uploader, reviewer, footage):
+    redactions.replace_plan(footage, [plan_item("box", 0.2, 1.0)], actor=uploader, base_version=1)
+    response = _editor_page(client, reviewer, footage)
+    page = response.content.decode()
+    assert "0.2 0.1 0.1 0.25 0.3" in page
+    assert 'name="redactions-0-start"' not in page
+    assert reverse("admin:releases_footage_preview", args=[footage.pk]) not in page
+    assert "Current plan: <strong>version 2</strong>" in page
+
+
+# --- previews: the button, and the private file it makes ---------------------------------
+
+
+def _preview_url(footage) -> str:
+    return reverse("admin:releases_footage_preview", args=[footage.pk])
+
+
+def test_the_preview_button_queues_a_preview_and_the_page_links_to_the_result(
+    client, uploader, footage, django_capture_on_commit_callbacks, media_roots
+):
+    page = _editor_page(client, uploader, footage).content.decode()
+    assert f'action="{_preview_url(footage)}"' in page
+    assert "csrfmiddlewaretoken" in page
+    assert "Watch the preview" not in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(_preview_url(footage))
+    assert response.status_code == 302
+    assert response["Location"] == _change_url(footage)
+    job = footage.jobs.get(kind=ProcessingJob.Kind.PREVIEW)
+    assert job.state == ProcessingJob.State.SUCCEEDED, job.error
+    assert job.requested_by == uploader
+    assert job.output_key.startswith("previews/")
+    assert (media_roots["private"] / job.output_key).is_file()
+    assert _files_under(media_roots["public"]) == []
+
+    page = client.get(_change_url(footage)).content.decode()
+    watch = reverse("staff-media:preview", args=[job.pk])
+    assert f'href="{watch}"' in page
+    assert "Watch the preview" in page
+    assert f"#{job.pk}" in page  # in the jobs table
+
+    response = client.get(watch)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "video/mp4"
+    assert response["Cache-Control"] == "private, no-store"
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == job.output_sha256
+    assert client.get(watch, HTTP_RANGE="bytes=0-9").status_code == 206
+
+
+def test_the_preview_button_needs_post_and_the_capability(client, reviewer, uploader, footage):
+    client.force_login(uploader)
+    assert client.get(_preview_url(footage)).status_code == 405
+    client.force_login(reviewer)
+    assert client.post(_preview_url(footage)).status_code == 403
+    assert not footage.jobs.filter(kind=ProcessingJob.Kind.PREVIEW).exists()
+
+
+def test_the_preview_button_needs_a_csrf_token(uploader, footage):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(uploader)
+    assert csrf_client.post(_preview_url(footage)).status_code == 403
+    assert not footage.jobs.filter(kind=ProcessingJob.Kind.PREVIEW).exists()
+
+
+def test_the_footage_page_shows_plan_versions_and_job_progress(client, uploader, footage):
+    ProcessingJob.objects.filter(footage=footage).update(speed=3.25, worker_host="worker-7", worker_pid=4242)
+    redactions.replace_plan(footage, [plan_item("mute", 0.1, 0.5)], actor=uploader, base_version=1)
+    job = footage.jobs.get(plan__version=2)
+    ProcessingJob.objects.filter(pk=job.pk).update(
+        state=ProcessingJob.State.FAILED, progress=42.5, attempts=2, error="ffmpeg ran out of memory.",
+        stderr_tail="frame=  12 fps=0.0 q=0.0 size=0kB\nKilled",
+    )  # fmt: skip
+    page = _editor_page(client, uploader, footage).content.decode()
+    assert "Current plan: <strong>version 2</strong>" in page
+    assert "Files rendered from: <strong>version 1</strong>" in page
+    assert '<progress max="100" value="42.5">' in page
+    assert "3.25×" in page
+    assert "worker-7:4242" in page
+    assert "ffmpeg ran out of memory." in page
+    assert "Killed" in page
+    assert "Failed" in page
+
+
+def test_the_jobs_list_is_read_only_and_shows_progress(client, uploader, reviewer, footage):
+    ProcessingJob.objects.filter(footage=footage).update(progress=73.4, speed=1.5)
+    for user in (uploader, reviewer):
+        client.force_login(user)
+        response = client.get(reverse("admin:releases_processingjob_changelist"))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "73 %" in page
+        assert "1.50×" in page
+        job = footage.jobs.get()
+        detail = client.get(reverse("admin:releases_processingjob_change", args=[job.pk]))
+        assert detail.status_code == 200
+        assert 'name="state"' not in detail.content.decode()
+        assert client.get(reverse("admin:releases_processingjob_add")).status_code == 403
+        assert (
+            client.post(reverse("admin:releases_processingjob_delete", args=[job.pk]), {"post": "yes"}).status_code
+            == 403
+        )
+    assert footage.jobs.count() == 1
+
+
+def test_plan_history_is_read_only(client, uploader, footage):
+    redactions.replace_plan(footage, [plan_item("mute", 0.1, 0.5, note="secret note")], actor=uploader, base_version=1)
+    plan = redactions.current_plan(footage)
+    client.force_login(uploader)
+    listing = client.get(reverse("admin:releases_redactionplan_changelist"), {"footage__id__exact": footage.pk})
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 2
+    detail = client.get(reverse("admin:releases_redactionplan_change", args=[plan.pk]))
+    assert detail.status_code == 200
+    assert "&quot;kind&quot;: &quot;mute&quot;" in detail.content.decode()
+    assert client.post(reverse("admin:releases_redactionplan_change", args=[plan.pk]), {}).status_code == 403
+    assert (
+        client.post(reverse("admin:releases_redactionplan_delete", args=[plan.pk]), {"post": "yes"}).status_code == 403
+    )
+    assert footage.plans.count() == 2
+
+
+# --- exemptions ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def exemptions_admin(db):
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username="records-admin")
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_exemption", "add_exemption", "change_exemption",
+                                                 "delete_exemption"])
+    )  # fmt: skip
+    return user
+
+
+def test_an_agency_exemption_can_be_added_and_is_always_agency_defined(client, exemptions_admin):
+    client.force_login(exemptions_admin)
+    response = client.post(
+        reverse("admin:releases_exemption_add"),
+        {"code": "ag-informant", "label": "(A)(1)", "title": "Informant safety", "description": "Protects informants.",
+         "source": Exemption.Source.FOIA, "active": "on", "sort_order": 200},
+    )  # fmt: skip
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    exemption = Exemption.objects.get(code="ag-informant")
+    assert exemption.source == Exemption.Source.AGENCY
+    assert (
+        "code"
+        in client.get(reverse("admin:releases_exemption_change", args=[exemption.pk]))
+        .context["adminform"]
+        .readonly_fields
+    )
+    delete = reverse("admin:releases_exemption_delete", args=[exemption.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Exemption.objects.filter(code="ag-informant").exists()
+
+
+def test_foia_exemptions_cannot_be_deleted_or_recoded(client, exemptions_admin):
+    b7c = Exemption.objects.get(code="b7c")
+    assert b7c.source == Exemption.Source.FOIA
+    client.force_login(exemptions_admin)
+    assert client.post(reverse("admin:releases_exemption_delete", args=[b7c.pk]), {"post": "yes"}).status_code == 403
+    response = client.post(
+        reverse("admin:releases_exemption_changelist"),
+        {"action": "delete_selected", "_selected_action": [b7c.pk], "post": "yes"},
+    )
+    assert response.status_code in (200, 302)
+    form = client.get(reverse("admin:releases_exemption_change", args=[b7c.pk])).context["adminform"].form
+    assert not {"code", "label", "source"} & set(form.fields)
+    assert Exemption.objects.filter(code="b7c", label=b7c.label).exists()
+
+
+def test_both_roles_can_read_exemptions_but_not_change_them(client, uploader, reviewer):
+    b6 = Exemption.objects.get(code="b6")
+    for user in (uploader, reviewer):
+        client.force_login(user)
+        assert client.get(reverse("admin:releases_exemption_changelist")).status_code == 200
+        assert client.get(reverse("admin:releases_exemption_add")).status_code == 403
+        client.post(reverse("admin:releases_exemption_change", args=[b6.pk]), {"title": "Changed"})
+    assert Exemption.objects.get(code="b6").title == b6.title

@@ -1,20 +1,28 @@
 """The public/staff boundary: every public route hides unpublished material; staff routes need a login."""
 
+import base64
+import hashlib
+import re
+
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, reverse
 
-from releases import workflow
+from releases import processing, workflow
 from releases.media import storage
-from releases.models import City, Footage, Release, Rendition
+from releases.models import City, Exemption, Footage, ProcessingJob, RedactionPlan, Release, Rendition
 from releases.views import public_urls
 from tests.conftest import upload
-from tests.factories import ReleaseFactory
+from tests.factories import ReleaseFactory, UserFactory
 
 Status = Release.Status
 
 # Adding a public route means adding it here, and to the checks below.
-KNOWN_PUBLIC_ROUTES = {"home", "release-list", "release-detail", "city-detail", "media"}
+KNOWN_PUBLIC_ROUTES = {
+    "home", "release-list", "release-detail", "city-detail", "media",
+    "redaction-log-json", "redaction-log-csv", "redaction-log-vtt",
+}  # fmt: skip
+REDACTION_LOG_ROUTES = ["redaction-log-json", "redaction-log-csv", "redaction-log-vtt"]
 SECRET_TITLE = "Unpublished encounter zebra"
 CONTROL_TITLE = "Published control encounter"
 
@@ -64,6 +72,22 @@ def test_unpublished_release_page_is_404(client, hidden, control):
     assert client.get(release.get_absolute_url()).status_code == 404
 
 
+def _log_url(name: str, release: Release, footage: Footage) -> str:
+    return reverse(f"public:{name}", kwargs={"slug": release.slug, "footage_id": footage.public_id.hex})
+
+
+@pytest.mark.parametrize("name", REDACTION_LOG_ROUTES)
+def test_unpublished_release_redaction_log_is_404(client, hidden, control, name):
+    assert client.get(_log_url(name, control, control.footage.get())).status_code == 200
+    assert client.get(_log_url(name, hidden, hidden.footage.get())).status_code == 404
+
+
+@pytest.mark.parametrize("name", REDACTION_LOG_ROUTES)
+def test_a_redaction_log_cannot_be_reached_through_another_release(client, hidden, control, name):
+    """A published slug with an unpublished release's footage id is still 404."""
+    assert client.get(_log_url(name, control, hidden.footage.get())).status_code == 404
+
+
 LISTING_PAGES = [
     reverse("public:home"),
     reverse("public:release-list"),
@@ -97,7 +121,7 @@ def test_private_keys_of_an_unpublished_release_are_never_served(client, hidden,
     release = hidden
     footage = release.footage.get()
     keys = [footage.original_key, *Rendition.objects.filter(footage=footage).values_list("private_key", flat=True)]
-    assert len(keys) == 3
+    assert len(keys) == 8  # the original, and the package: MP4, HLS master/playlist/media, poster, storyboard, index
     for key in keys:
         assert (media_roots["private"] / key).is_file()
         assert client.get(f"/media/{key}").status_code == 404
@@ -108,7 +132,11 @@ def test_former_public_urls_of_a_withdrawn_release_are_404(client, published_rel
     former_keys = list(
         Rendition.objects.filter(footage__release=published_release).values_list("public_key", flat=True)
     )
-    assert len(former_keys) == 2
+    assert len(former_keys) == 7
+    footage_hex = published_release.footage.get().public_id.hex[:12]
+    assert all(re.fullmatch(rf"r/[A-Za-z0-9_-]{{24}}/{footage_hex}/[a-z0-9/.]+", key) for key in former_keys), (
+        former_keys
+    )
     for key in former_keys:
         assert client.get(f"/media/{key}").status_code == 200
     workflow.withdraw(published_release, actor=reviewer, reason="Bystander visible.")
@@ -169,7 +197,11 @@ def test_public_and_private_storage_are_different_places(media_roots):
 
 
 def _staff_urls(release: Release, footage: Footage) -> list[str]:
-    objects = {Release: release, Footage: footage, City: release.city}
+    job = footage.jobs.first()
+    objects = {
+        Release: release, Footage: footage, City: release.city, ProcessingJob: job,
+        RedactionPlan: footage.plans.first(), Exemption: Exemption.objects.first(),
+    }  # fmt: skip
     urls = [reverse("admin:index"), reverse("admin:password_change")]
     for model in admin.site._registry:
         opts = model._meta
@@ -179,16 +211,27 @@ def _staff_urls(release: Release, footage: Footage) -> list[str]:
             urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[objects[model].pk]))
             urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[objects[model].pk]))
     urls.append(reverse("admin:releases_release_transition", args=[release.pk, "submit"]))
+    urls.append(reverse("admin:releases_footage_preview", args=[footage.pk]))
     return urls
 
 
+def _staff_api_urls(release: Release, footage: Footage) -> list[tuple[str, str]]:
+    return [
+        ("get", reverse("staff-api:footage-plan", args=[footage.public_id])),
+        ("put", reverse("staff-api:footage-plan", args=[footage.public_id])),
+        ("post", reverse("staff-api:footage-preview", args=[footage.public_id])),
+        ("get", reverse("staff-api:job", args=[footage.jobs.first().pk])),
+        ("post", reverse("staff-api:release-footage", args=[release.pk])),
+    ]
+
+
 def test_every_registered_model_is_covered_by_the_staff_url_check():
-    assert set(admin.site._registry) >= {Release, Footage, City}
+    assert set(admin.site._registry) >= {Release, Footage, City, ProcessingJob, RedactionPlan, Exemption}
 
 
 def test_anonymous_requests_to_staff_urls_are_sent_to_login(client, processed_release):
     urls = _staff_urls(processed_release, processed_release.footage.get())
-    assert len(urls) >= 14
+    assert len(urls) >= 22
     login = reverse("admin:login")
     for url in urls:
         response = client.get(url)
@@ -197,6 +240,88 @@ def test_anonymous_requests_to_staff_urls_are_sent_to_login(client, processed_re
         response = client.post(url, {})
         assert response.status_code == 302, url
         assert response["Location"].startswith(login), url
+
+
+def test_anonymous_requests_to_the_staff_api_are_refused(client, processed_release):
+    footage = processed_release.footage.get()
+    for method, url in _staff_api_urls(processed_release, footage):
+        response = getattr(client, method)(url, {}, content_type="application/json")
+        assert response.status_code == 403, (method, url)
+        assert "credentials were not provided" in response.json()["detail"]
+    assert footage.jobs.count() == 1
+    assert footage.plans.count() == 1
+
+
+def test_wrong_basic_auth_credentials_are_refused(client, processed_release, uploader):
+    footage = processed_release.footage.get()
+    token = base64.b64encode(b"uploader:wrong password").decode()
+    for method, url in _staff_api_urls(processed_release, footage):
+        response = getattr(client, method)(
+            url, {}, content_type="application/json", HTTP_AUTHORIZATION=f"Basic {token}"
+        )
+        assert response.status_code == 403, (method, url)
+    assert footage.plans.count() == 1
+
+
+def test_staff_without_any_role_get_403_from_the_staff_api(client, processed_release):
+    footage = processed_release.footage.get()
+    client.force_login(UserFactory(username="roleless"))
+    for method, url in _staff_api_urls(processed_release, footage):
+        response = getattr(client, method)(url, {}, content_type="application/json")
+        assert response.status_code == 403, (method, url)
+
+
+@pytest.fixture
+def preview_job(processed_release, uploader, django_capture_on_commit_callbacks):
+    footage = processed_release.footage.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = processing.request_preview(footage, actor=uploader)
+    job.refresh_from_db()
+    assert job.state == ProcessingJob.State.SUCCEEDED, job.error
+    return job
+
+
+def test_a_preview_is_served_only_to_people_who_edit_plans(client, preview_job, uploader, reviewer):
+    url = reverse("staff-media:preview", args=[preview_job.pk])
+    assert url.startswith("/staff-media/")
+
+    response = client.get(url)  # anonymous
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+    for user in (reviewer, UserFactory(username="citizen", is_staff=False)):
+        client.force_login(user)
+        assert client.get(url).status_code == 404, user
+        assert client.get(url, HTTP_RANGE="bytes=0-9").status_code == 404, user
+
+    client.force_login(uploader)
+    response = client.get(url)
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+
+
+def test_a_preview_is_never_under_a_public_url(client, preview_job, published_release, media_roots):
+    """Not before publication, and not after: previews are never copied to public storage."""
+    key = preview_job.output_key
+    assert (media_roots["private"] / key).is_file()
+    for path in (f"/media/{key}", f"/media/previews/{key}", f"/{key}", f"/staff/{key}"):
+        assert client.get(path).status_code in (302, 404), path
+    public_files = [p for p in media_roots["public"].rglob("*") if p.is_file()]
+    assert len(public_files) == 7
+    assert preview_job.output_sha256 not in {hashlib.sha256(p.read_bytes()).hexdigest() for p in public_files}
+    page = client.get(published_release.get_absolute_url()).content.decode()
+    assert key not in page
+    assert reverse("staff-media:preview", args=[preview_job.pk]) not in page
+
+
+def test_only_finished_previews_are_served(client, processed_release, uploader):
+    footage = processed_release.footage.get()
+    render = footage.jobs.get()
+    client.force_login(uploader)
+    assert client.get(reverse("staff-media:preview", args=[render.pk])).status_code == 404  # a render, not a preview
+    queued = processing.request_preview(footage, actor=uploader)
+    assert client.get(reverse("staff-media:preview", args=[queued.pk])).status_code == 404
+    assert client.get(reverse("staff-media:preview", args=[999999])).status_code == 404
 
 
 @pytest.mark.parametrize("action", sorted(workflow.TRANSITIONS))

@@ -163,7 +163,7 @@ def test_download_parameter_makes_an_attachment(client, video, published_release
     assert response.status_code == 200
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
-    assert f'filename="{published_release.slug}-officer-camera-1-mp4_360.mp4"' in disposition
+    assert f'filename="{published_release.slug}-officer-camera-1-360p.mp4"' in disposition
     _body(response)
 
 
@@ -210,28 +210,53 @@ def release_720(reviewer, clip_720, django_capture_on_commit_callbacks, db):
     return release
 
 
-def test_release_page_shows_both_videos_poster_hashes_and_sizes(client, release_720):
+def test_release_page_offers_every_rung_best_first_and_lists_every_file(client, release_720):
     response = client.get(release_720.get_absolute_url())
     assert response.status_code == 200
     page = response.content.decode()
-    renditions = {r.kind: r for r in Rendition.objects.filter(footage__release=release_720)}
-    assert set(renditions) == {Rendition.Kind.MP4, Rendition.Kind.MP4, Rendition.Kind.POSTER}
+    renditions = list(Rendition.objects.filter(footage__release=release_720))
+    by_name = {r.name: r for r in renditions}
+    assert {r.kind for r in renditions} == set(Rendition.Kind.values)
+    mp4s = ["720p.mp4", "480p.mp4", "360p.mp4"]
+    assert sorted(n for n in by_name if n.endswith(".mp4")) == sorted(mp4s)
 
-    assert page.count("<source ") == 2
-    best, small = renditions[Rendition.Kind.MP4], renditions[Rendition.Kind.MP4]
+    assert page.count("<source ") == 3
     # Best quality first, so browsers pick it.
-    assert page.index(f'<source src="/media/{best.public_key}"') < page.index(
-        f'<source src="/media/{small.public_key}"'
-    )
-    assert 'type="video/mp4" data-quality="720p"' in page
-    assert 'type="video/mp4" data-quality="360p"' in page
-    assert f'poster="/media/{renditions[Rendition.Kind.POSTER].public_key}"' in page
-    for r in renditions.values():
-        assert f'<code class="hash">{r.sha256}</code>' in page
+    positions = [page.index(f'<source src="/media/{by_name[name].public_key}"') for name in mp4s]
+    assert positions == sorted(positions)
+    for rung in ("720p", "480p", "360p"):
+        assert f'type="video/mp4" data-quality="{rung}"' in page
+    assert f'poster="/media/{by_name["poster.jpg"].public_key}"' in page
+    assert f'<track kind="metadata" label="thumbnails" src="/media/{by_name["storyboard.vtt"].public_key}">' in page
+    for r in renditions:  # MP4 rungs, HLS master, playlists and media, poster, storyboard sprite and index
+        assert f'<code class="hash">{r.sha256}</code>' in page, r.name
         assert html.escape(filesizeformat(r.size)) in page or filesizeformat(r.size) in page
         assert f'href="/media/{r.public_key}?download=1"' in page
+        assert r.name in page
+    assert "HLS master playlist" in page
+    assert "Storyboard index (WebVTT)" in page
     assert "Officer camera 2" in page
     assert "Traffic stop on Gratiot Avenue" in page
+
+
+def test_public_keys_are_one_opaque_prefix_per_publication_then_the_footage_and_the_name(release_720):
+    footage = release_720.footage.get()
+    keys = {r.name: r.public_key for r in footage.renditions.all()}
+    prefixes = {key[: -len(name)] for name, key in keys.items()}
+    assert len(prefixes) == 1
+    (prefix,) = prefixes
+    token = prefix.split("/")[1]
+    assert prefix == f"r/{token}/{footage.public_id.hex[:12]}/"
+    assert len(token) >= 24
+
+
+def test_the_release_page_has_a_redaction_log_even_when_nothing_was_redacted(client, release_720):
+    page = client.get(release_720.get_absolute_url()).content.decode()
+    footage = release_720.footage.get()
+    assert "What was redacted, and why" in page
+    assert "Nothing was redacted from this recording." in page
+    vtt = reverse("public:redaction-log-vtt", kwargs={"slug": release_720.slug, "footage_id": footage.public_id.hex})
+    assert f'<track kind="metadata" label="Redactions" src="{vtt}">' in page
 
 
 def test_release_page_never_shows_internal_fields(client, release_720):

@@ -1,0 +1,7 @@
+"""Staff admin: releases, footage upload, redaction plans, jobs and exemptions.
+
+The admin never writes Release.status itself; its buttons call releases.workflow.
+Importing the modules registers their ModelAdmins.
+"""
+
+from releases.admin import footage, jobs, readonly, redactions, releases  # noqa: F401

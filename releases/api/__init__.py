@@ -1,0 +1,1 @@
+"""The JSON API: staff endpoints now (staff.py), the public API later."""
