@@ -1,8 +1,8 @@
 """`make bench`: the media pipeline against bare ffmpeg, a decode per rendition and moving boxes.
 
 Every case runs on the same clip, interleaved (round 1 of every case, then round 2, …),
-so drift on a shared machine hits all of them alike; each figure is the median of the
-rounds. Peak memory is measured on a long clip in a fresh process.
+so drift on a shared machine hits all of them alike; each time is the median of the
+rounds, and each ratio the median of the rounds' ratios. Peak memory is measured on a long clip in a fresh process.
 
 Prints `name: value` lines to stdout, and nothing else there (progress goes to stderr).
 Environment: BENCH_SECONDS (clip length, default 60), BENCH_RUNS (rounds, default 3),
@@ -83,10 +83,15 @@ def measure(run_dir: Path, seconds: float, runs: int, long_seconds: float) -> No
 
     for name, value in median.items():
         figure(f"{name}_seconds", value)
-    figure("pipeline_vs_bare_ffmpeg", median["pipeline"] / median["bare_ffmpeg"])
-    figure("separate_runs_vs_pipeline", median["separate_runs"] / median["pipeline"])
+
+    def ratio(a: str, b: str) -> float:
+        # The median of each round's ratio: the two were measured minutes apart at most.
+        return statistics.median(x / y for x, y in zip(timings[a], timings[b], strict=True))
+
+    figure("pipeline_vs_bare_ffmpeg", ratio("pipeline", "bare_ffmpeg"))
+    figure("separate_runs_vs_pipeline", ratio("separate_runs", "pipeline"))
     for n in BOXES:
-        figure(f"boxes_{n}_vs_0", median[f"boxes_{n}"] / median["pipeline"])
+        figure(f"boxes_{n}_vs_0", ratio(f"boxes_{n}", "pipeline"))
 
     long_clip = django_env.clip(long_seconds)
     note(f"peak memory: the pipeline on a {long_seconds:g} s clip in a fresh process")

@@ -260,6 +260,10 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 # Redaction boxes grow by this share of their size on each side (plus 4 px), so a
 # box drawn tight around a face still covers hair, ears and motion between keyframes.
 REDACTION_MARGIN = env.float("REDACTION_MARGIN", default=0.10)
+# Moving boxes are repositioned this often (seconds; at least once a frame). Each
+# position covers the box's whole path until the next, so this trades speed (every
+# reposition re-configures a drawbox) against boxes larger by the motion in between.
+REDACTION_COMMAND_INTERVAL = env.float("REDACTION_COMMAND_INTERVAL", default=0.1)
 PREVIEW_HEIGHT = env.int("PREVIEW_HEIGHT", default=360)
 
 # --- DRF --------------------------------------------------------------------

@@ -213,11 +213,16 @@ def video_filters(
     margin: float,
     pad: bool = True,
     max_frame_interval: float | None = None,
+    command_interval: float = 0.0,
 ) -> VideoRedaction:
     """Filters that burn the plan's boxes and blackouts into frames of width×height.
 
     `max_frame_interval` is the longest gap between two frames of the source (variable
     frame rate): the frame on screen when a range starts may be stamped that long before.
+    `command_interval` is how often a moving box is repositioned (at least once a frame):
+    each command covers the box's whole path until the next one, so a longer interval
+    is just as safe, costs fewer drawbox re-configurations (the expensive part), and
+    draws boxes larger by the motion within one interval.
     `pad=False` exists only so tests can show that unpadded ranges leak (a negative control).
     """
     fps = fps or 30.0
@@ -227,7 +232,7 @@ def video_filters(
     lead = interval - 1e-6 if pad else 0.0
     half = 0.5 / fps if pad else 0.0
     out = VideoRedaction()
-    lines: list[str] = []
+    commands: dict[float, list[str]] = {}
     for n, item in enumerate(i for i in items if i["kind"] == "box"):
         a, b = item["start"] - lead, item["end"] + half
         keyframes = sorted(item["keyframes"], key=lambda k: k["t"])
@@ -237,16 +242,18 @@ def video_filters(
             r = to_pixels(interpolate(keyframes, a), width, height, margin)
             out.filters.append(Filter(instance, _drawbox(r, enable)))
             continue
-        steps = _moving_steps(keyframes, a, b, fps, width, height, margin)
+        steps = _moving_steps(keyframes, a, b, max(1.0 / fps, command_interval), width, height, margin)
         first = steps[0][1]
         out.filters.append(Filter(instance, _drawbox(first, enable)))
-        previous = None
-        for when, r in steps:
-            if r != previous:
-                lines.append(
-                    f"{when:.6f} {instance} x {r.x0}, {instance} y {r.y0}, {instance} w {r.w}, {instance} h {r.h};"
-                )
-                previous = r
+        previous = first
+        for when, r in steps[1:]:
+            # Only what changed: every command re-configures the drawbox.
+            changed = [(name, value) for name, value, old_value in (
+                ("x", r.x0, previous.x0), ("y", r.y0, previous.y0), ("w", r.w, previous.w), ("h", r.h, previous.h),
+            ) if value != old_value]  # fmt: skip
+            if changed:
+                commands.setdefault(round(when, 6), []).extend(f"{instance} {name} {v}" for name, v in changed)
+            previous = r
     blackouts = [(i["start"] - lead, i["end"] + half) for i in items if i["kind"] == "blackout"]
     if blackouts:
         out.filters.append(
@@ -256,6 +263,8 @@ def video_filters(
         for i in items:
             if i["kind"] == "blackout" and i.get("slate_text", "").strip():
                 out.slates.append((_between([(i["start"] - lead, i["end"] + half)]), i["slate_text"].strip()))
+    # One line per instant, for every box: sendcmd scans all its intervals on each frame.
+    lines = [f"{when:.6f} {', '.join(cmds)};" for when, cmds in sorted(commands.items())]
     out.commands = "\n".join(lines) + ("\n" if lines else "")
     return out
 
@@ -270,9 +279,8 @@ def _drawbox(r: Rect, enable: str) -> dict:
     return {"x": r.x0, "y": r.y0, "w": r.w, "h": r.h, "color": "black", "t": "fill", "enable": enable}
 
 
-def _moving_steps(keyframes, a: float, b: float, fps: float, width: int, height: int, margin: float):
-    """One (time, rect) per frame interval from a to b; each rect covers the whole interval."""
-    step = 1.0 / fps
+def _moving_steps(keyframes, a: float, b: float, step: float, width: int, height: int, margin: float):
+    """One (time, rect) per step from a to b; each rect covers the box's whole path in its step."""
     count = max(1, math.ceil((b - a) / step))
     steps = []
     for k in range(count):

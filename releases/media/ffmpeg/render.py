@@ -51,6 +51,7 @@ class RenderSpec:
     storyboard: ladder.Storyboard | None = ladder.STORYBOARD
     watermark: str = ""
     margin: float = 0.1
+    command_interval: float = 0.0  # how often moving boxes are repositioned (>= one frame)
     pad: bool = True  # False only in tests' negative controls
 
 
@@ -63,7 +64,11 @@ class Render:
 
 def full_spec(info: ProbeInfo) -> RenderSpec:
     assert info.video is not None
-    return RenderSpec(targets=ladder.targets_for(info.video.display_height), margin=settings.REDACTION_MARGIN)
+    return RenderSpec(
+        targets=ladder.targets_for(info.video.display_height),
+        margin=settings.REDACTION_MARGIN,
+        command_interval=settings.REDACTION_COMMAND_INTERVAL,
+    )
 
 
 def preview_spec(info: ProbeInfo) -> RenderSpec:
@@ -71,7 +76,7 @@ def preview_spec(info: ProbeInfo) -> RenderSpec:
     target = ladder.preview_target(info.video.display_height, settings.PREVIEW_HEIGHT)
     return RenderSpec(
         targets=[target], hls=False, poster=False, storyboard=None, watermark=WATERMARK,
-        margin=settings.REDACTION_MARGIN,
+        margin=settings.REDACTION_MARGIN, command_interval=settings.REDACTION_COMMAND_INTERVAL,
     )  # fmt: skip
 
 
@@ -86,7 +91,7 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
     video = src["v:0"]
     burn = redaction.video_filters(
         items, width=width, height=height, fps=video_info.fps, margin=spec.margin, pad=spec.pad,
-        max_frame_interval=video_info.max_frame_interval,
+        max_frame_interval=video_info.max_frame_interval, command_interval=spec.command_interval,
     )  # fmt: skip
     if burn.commands:
         (workdir / "redaction.cmd").write_text(burn.commands)

@@ -160,17 +160,22 @@ def test_interpolate_is_linear_between_keyframes_and_held_before_and_after():
     assert redaction.interpolate(kfs, 9.0) == (0.5, 0.6, 0.3, 0.1)
 
 
-def parse_commands(script: str) -> dict[str, list[tuple[float, redaction.Rect]]]:
-    """A sendcmd script → per instance, (time, rect) in order."""
+def parse_commands(script: str, initial: dict[str, dict[str, int]]) -> dict[str, list[tuple[float, redaction.Rect]]]:
+    """A sendcmd script → per instance, (time, rect) in order. Commands carry only what
+    changed, so each instance's state starts from its filter's initial arguments."""
+    state = {name: dict(args) for name, args in initial.items()}
     out: dict[str, list] = {}
     for line in script.splitlines():
         when, rest = line.split(" ", 1)
-        values: dict[str, dict[str, int]] = {}
+        touched = set()
         for instance, name, value in re.findall(r"(drawbox@r\d+) ([xywh]) (\d+)", rest):
-            values.setdefault(instance, {})[name] = int(value)
-        for instance, v in values.items():
-            rect = redaction.Rect(v["x"], v["y"], v["x"] + v["w"], v["y"] + v["h"])
-            out.setdefault(instance, []).append((float(when), rect))
+            state[instance][name] = int(value)
+            touched.add(instance)
+        for instance in sorted(touched):
+            v = state[instance]
+            out.setdefault(instance, []).append(
+                (float(when), redaction.Rect(v["x"], v["y"], v["x"] + v["w"], v["y"] + v["h"]))
+            )
     return out
 
 
@@ -187,8 +192,9 @@ def contains(outer: redaction.Rect, inner: redaction.Rect) -> bool:
     return outer.x0 <= inner.x0 and outer.y0 <= inner.y0 and outer.x1 >= inner.x1 and outer.y1 >= inner.y1
 
 
+@pytest.mark.parametrize("command_interval", [0.0, 0.1, 0.5])
 @pytest.mark.parametrize("fps", [25.0, 29.97, 60.0])
-def test_moving_box_commands_cover_the_box_at_every_instant_of_every_frame_interval(fps):
+def test_moving_box_commands_cover_the_box_at_every_instant_of_every_frame_interval(fps, command_interval):
     # A zig-zag with a corner between frame times, keyframes off the frame grid.
     kfs = [
         {"t": 1.013, "x": 0.05, "y": 0.1, "w": 0.1, "h": 0.15},
@@ -197,16 +203,14 @@ def test_moving_box_commands_cover_the_box_at_every_instant_of_every_frame_inter
     ]
     width, height, margin = 640, 360, 0.10
     burn = redaction.video_filters(
-        [box(start=1.013, end=2.251, keyframes=kfs)], width=width, height=height, fps=fps, margin=margin
-    )
-    commands = parse_commands(burn.commands)["drawbox@r0"]
+        [box(start=1.013, end=2.251, keyframes=kfs)], width=width, height=height, fps=fps, margin=margin,
+        command_interval=command_interval,
+    )  # fmt: skip
     assert [f.name for f in burn.filters] == ["drawbox@r0"]
     initial = burn.filters[0].args
-    assert (
-        redaction.Rect(initial["x"], initial["y"], initial["x"] + initial["w"], initial["y"] + initial["h"])
-        == (commands[0][1])
-    )
-    a, b = commands[0][0], 2.251 + 0.5 / fps
+    first = redaction.Rect(initial["x"], initial["y"], initial["x"] + initial["w"], initial["y"] + initial["h"])
+    a, b = 1.013 - (1 / fps - 1e-6), 2.251 + 0.5 / fps
+    commands = [(a, first), *parse_commands(burn.commands, {"drawbox@r0": initial})["drawbox@r0"]]
     assert a <= 1.013 - 0.9 / fps  # the frame on screen at the start is covered
     # Any timestamp a frame could have in the range (variable frame rate included) is
     # covered by whatever command is in effect for it.
@@ -215,8 +219,10 @@ def test_moving_box_commands_cover_the_box_at_every_instant_of_every_frame_inter
         have = in_effect(commands, float(t))
         assert have is not None
         assert contains(have, want), (t, have, want)
-    # One command per frame interval at most; no repeated identical commands.
-    assert len(commands) <= math.ceil((b - a) * fps) + 1
+    # One command per interval at most (per frame when the interval is shorter); no
+    # repeated identical commands.
+    step = max(1 / fps, command_interval)
+    assert len(commands) <= math.ceil((b - a) / step) + 1
     assert all(r1 != r2 for (_, r1), (_, r2) in itertools.pairwise(commands))
 
 
