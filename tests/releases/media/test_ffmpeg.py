@@ -13,6 +13,9 @@ from django.conf import settings
 
 from releases.media import ffmpeg, ladder
 
+# No database or broker here: CI runs these once, not again on PostgreSQL and Redis.
+pytestmark = pytest.mark.media_only
+
 SECRET = "SERIAL123"
 LOCATION = "+40.7-074.0/"
 

@@ -12,6 +12,9 @@ import pytest
 from releases.media import ffmpeg, hls, redaction
 from tests.releases.media import canary
 
+# No database or broker here: CI runs these once, not again on PostgreSQL and Redis.
+pytestmark = pytest.mark.media_only
+
 H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
 AAC = ["-c:a", "aac"]
 # The box, as a reviewer draws it on the picture as shown, and when (fractions of the length).

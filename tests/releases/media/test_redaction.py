@@ -13,6 +13,9 @@ import pytest
 from releases.media import ffmpeg, ladder, redaction
 from tests.releases.media import canary
 
+# No database or broker here: CI runs these once, not again on PostgreSQL and Redis.
+pytestmark = pytest.mark.media_only
+
 # --- plans ------------------------------------------------------------------------
 
 
