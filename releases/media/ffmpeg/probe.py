@@ -22,6 +22,7 @@ class VideoInfo:
     rotation: int = 0  # degrees, from the display matrix (phone video)
     display_width: int = 0  # as shown, after rotation: what redaction coordinates refer to
     display_height: int = 0
+    square_pixels: bool = True
     variable_frame_rate: bool = False
     max_frame_interval: float | None = None  # longest gap between two frames, in seconds
 
@@ -103,6 +104,12 @@ def _video_info(container) -> VideoInfo:
     except (StopIteration, av.FFmpegError) as exc:
         raise MediaError("Not a single picture could be decoded from the video stream; it is damaged.") from exc
     swapped = rotation in (90, 270)
+    # Non-square pixels (anamorphic SD recorders): the displayed width is the stored
+    # width times the sample aspect ratio. The render resamples to square pixels first.
+    sar = vs.sample_aspect_ratio
+    shown_w = vs.width
+    if sar and sar.numerator and sar.denominator and sar != 1:
+        shown_w = max(2, round(vs.width * float(sar) / 2) * 2)
     max_gap = _max_frame_interval(container, vs)
     return VideoInfo(
         codec=vs.codec_context.name,
@@ -110,8 +117,9 @@ def _video_info(container) -> VideoInfo:
         height=vs.height,
         fps=round(float(avg), 3) if avg else None,
         rotation=rotation,
-        display_width=vs.height if swapped else vs.width,
-        display_height=vs.width if swapped else vs.height,
+        display_width=vs.height if swapped else shown_w,
+        display_height=shown_w if swapped else vs.height,
+        square_pixels=shown_w == vs.width,
         # A container whose nominal rate differs from the average has irregular frames.
         variable_frame_rate=bool(avg and base and abs(float(avg) - float(base)) > 0.01 * float(base))
         or bool(avg and max_gap and max_gap > 1.5 / float(avg)),

@@ -89,6 +89,10 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
     src = ffmpeg.input(source_name, threads=threads)
 
     video = src["v:0"]
+    if not video_info.square_pixels:
+        # Square pixels first, so redaction coordinates (fractions of the displayed
+        # picture) and every rung's width are what a viewer sees.
+        video = video.filter("scale", width, height).filter("setsar", 1)
     burn = redaction.video_filters(
         items, width=width, height=height, fps=video_info.fps, margin=spec.margin, pad=spec.pad,
         max_frame_interval=video_info.max_frame_interval, command_interval=spec.command_interval,

@@ -50,6 +50,8 @@ CASES = [
                      "ultrafast", "-pix_fmt", "yuv444p", *AAC], (320, 180)),
     # A phone held upright: landscape pixels plus a display matrix (remuxed, not re-encoded).
     Case("rotated.mp4", ["-display_rotation", "90", "-i", "{base}", "-c", "copy"], (180, 320)),
+    # Non-square pixels (an SD recorder): 240x180 stored, shown 4:3 wider, as 320x180.
+    Case("anamorphic.mp4", [*picture(size="240x180"), *tone(), "-vf", "setsar=4/3", *H264, *AAC], (320, 180)),
     Case("fps60.mp4", [*picture(rate=60, seconds=1), *tone(1), *H264, *AAC], (320, 180)),
     Case("silent.mp4", [*picture(), *H264], (320, 180), audio=False),
     # A camera's MPEG-TS: timestamps start at 10 s plus the muxer's own 1.4 s.
