@@ -166,10 +166,12 @@ def _ffmpeg_child(parent: int) -> int | None:
         if stat is None or stat[1] != parent or not _alive(pid):
             continue
         try:
-            argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if argv0 == ffmpeg.binary():
+        # The render itself (it reports -progress), not the worker's one-off
+        # `ffmpeg -version` probe that may run just before it.
+        if argv[0].decode() == ffmpeg.binary() and b"-progress" in argv:
             return pid
     return None
 
