@@ -35,6 +35,18 @@ def _send(job: ProcessingJob) -> None:
     transaction.on_commit(lambda: tasks.process_job.delay(job.pk), robust=True)
 
 
+def _create(footage: Footage, kind: str, plan: RedactionPlan, actor) -> ProcessingJob:
+    """A queued job that must see the original as it was hashed at upload."""
+    return ProcessingJob.objects.create(
+        footage=footage,
+        kind=kind,
+        plan=plan,
+        source_sha256=footage.original_sha256,
+        requested_by=actor,
+        queued_at=timezone.now(),
+    )
+
+
 @transaction.atomic
 def queue_render(footage: Footage, *, plan: RedactionPlan | None = None, actor=None) -> ProcessingJob:
     """Queue the full render of `plan` (default: the latest version). Older queued
@@ -46,14 +58,7 @@ def queue_render(footage: Footage, *, plan: RedactionPlan | None = None, actor=N
     footage.jobs.filter(kind=Job.Kind.RENDER, state=Job.State.QUEUED).exclude(plan=plan).update(
         state=Job.State.SUPERSEDED, finished_at=timezone.now()
     )
-    job = ProcessingJob.objects.create(
-        footage=footage,
-        kind=Job.Kind.RENDER,
-        plan=plan,
-        source_sha256=footage.original_sha256,
-        requested_by=actor,
-        queued_at=timezone.now(),
-    )
+    job = _create(footage, Job.Kind.RENDER, plan, actor)
     footage.state = Footage.State.PENDING
     footage.error = ""
     footage.save(update_fields=["state", "error"])
@@ -71,14 +76,7 @@ def request_preview(footage: Footage, *, actor) -> ProcessingJob:
     existing = footage.jobs.active().filter(kind=Job.Kind.PREVIEW, plan=plan).first()
     if existing:
         return existing  # one preview of a version at a time
-    job = ProcessingJob.objects.create(
-        footage=footage,
-        kind=Job.Kind.PREVIEW,
-        plan=plan,
-        source_sha256=footage.original_sha256,
-        requested_by=actor,
-        queued_at=timezone.now(),
-    )
+    job = _create(footage, Job.Kind.PREVIEW, plan, actor)
     _send(job)
     return job
 
