@@ -36,6 +36,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 demo: $(VENV)/.runtime .env
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) generate_signing_key --if-missing
 	$(MANAGE) demo
 
 run: demo

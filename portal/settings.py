@@ -44,6 +44,18 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# Lock a username from one address after AXES_FAILURE_LIMIT failures, for AXES_COOLOFF_TIME
+# hours (each further attempt restarts the wait). Per username+address, so an attacker
+# cannot lock a colleague out from elsewhere. Every failure and lockout is audited.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_VERBOSE = False  # no banner on every manage.py command
+# A staff session also ends after this many idle minutes (releases.middleware), and at the
+# latest SESSION_COOKIE_AGE after sign-in.
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 
 # --- APPLICATIONS -----------------------------------------------------------
 INSTALLED_APPS = [
@@ -57,6 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "releases",
+    "axes",  # sign-in lockouts (settings under SECURITY)
 ]
 
 MIDDLEWARE = [
@@ -67,8 +80,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "releases.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "releases.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -115,6 +132,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses locked-out sign-ins before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 # --- LANGUAGE AND TIME ------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -233,6 +252,16 @@ CELERY_TASK_ROUTES = {"releases.tasks.process_job": {"queue": "media"}}
 # production, as a single beat process): the sweeper finds jobs whose worker died and re-queues or fails them.
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {"task": "releases.tasks.sweep_jobs", "schedule": env.int("JOB_SWEEP_INTERVAL", default=60)},
+    # Embargoed releases: published within a minute of their time, exactly once.
+    "publish-due-releases": {
+        "task": "releases.tasks.publish_due_releases",
+        "schedule": env.int("PUBLISH_CHECK_INTERVAL", default=60),
+    },
+    # Signed checkpoints of the audit log's head, so a log cut short is detectable.
+    "checkpoint-audit-log": {
+        "task": "releases.tasks.checkpoint_audit",
+        "schedule": env.int("AUDIT_CHECKPOINT_INTERVAL", default=3600),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -247,6 +276,12 @@ CACHES = {
 }
 
 # --- MEDIA PIPELINE ---------------------------------------------------------
+# Ed25519 key that signs release manifests and audit checkpoints (releases/signing.py).
+# PEM text, or a PEM file; `make run` writes var/signing-key.pem for the demo. Never commit it.
+MANIFEST_SIGNING_KEY = env("MANIFEST_SIGNING_KEY", default="")
+# Default: the demo key `make run` generates; publication is refused while it is missing.
+MANIFEST_SIGNING_KEY_FILE = env("MANIFEST_SIGNING_KEY_FILE", default=str(VAR_DIR / "signing-key.pem"))
+
 FFMPEG_BINARY = env("FFMPEG_BINARY", default="")  # empty: imageio-ffmpeg's bundled binary
 FFMPEG_THREADS = env.int("FFMPEG_THREADS", default=2)
 FFMPEG_TIMEOUT = env.int("FFMPEG_TIMEOUT", default=4 * 60 * 60)
@@ -279,4 +314,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Every sign-in and failure is in the audit log; axes' own INFO lines would repeat them.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

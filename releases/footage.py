@@ -23,8 +23,8 @@ def add_footage(
     `sha256` is the digest computed while an upload streamed in; without it the file is
     hashed here, in chunks.
     """
-    if release.status != Release.Status.DRAFT:
-        raise FootageError("Footage can only be added to a release in draft.")
+    if not release.footage_editable:
+        raise FootageError("Footage can only be added to a release in draft or with changes requested.")
     stored = storage.store_fileobj(storage.private_storage(), storage.original_key(), fileobj, sha256=sha256)
     footage = Footage.objects.create(
         release=release,
@@ -50,8 +50,8 @@ def add_footage(
 def reprocess(footage: Footage, *, actor) -> Footage:
     """Queue a failed (or stuck) footage again. The original is untouched by design."""
     footage = Footage.objects.select_for_update().select_related("release").get(pk=footage.pk)
-    if footage.release.status != Release.Status.DRAFT:
-        raise FootageError("Footage can only be reprocessed while its release is a draft.")
+    if not footage.release.footage_editable:
+        raise FootageError("Footage can only be reprocessed while its release is a draft or has changes requested.")
     try:
         processing.retry(footage, actor=actor)
     except processing.ProcessingError as exc:

@@ -1,41 +1,68 @@
 """Roles (Django groups), the permissions each one carries, and the capabilities views check.
 
 Every staff view, admin button and API endpoint asks one of the `can_*` functions below,
-never `is_staff` alone: being staff only opens the door to the admin.
+never `is_staff` alone: being staff only opens the door. The groups are created by a
+migration and kept in step by sync_roles() after every migrate.
 """
 
 from django.contrib.auth.models import Group, Permission
 
 EDIT_REDACTION_PLAN = "releases.edit_redaction_plan"
+DOWNLOAD_ORIGINAL = "releases.download_original"
+
+_VIEW = [
+    "releases.view_city",
+    "releases.view_release",
+    "releases.view_footage",
+    "releases.view_rendition",
+    "releases.view_exemption",
+    "releases.view_redaction",
+    "releases.view_redactionplan",
+    "releases.view_processingjob",
+    "releases.view_approval",
+    "releases.view_releaseversion",
+]
+
+UPLOADER = "Uploader"
+REVIEWER = "Reviewer"
+PUBLISHER = "Publisher"
+RECORDS_OFFICER = "Records officer"
+ADMINISTRATOR = "Administrator"
 
 ROLES: dict[str, list[str]] = {
-    "Uploader": [
-        "releases.view_city",
-        "releases.view_release",
+    # Creates releases, uploads footage, edits redaction plans, submits for review.
+    UPLOADER: [
+        *_VIEW,
         "releases.add_release",
         "releases.change_release",
         "releases.submit_release",
-        "releases.view_footage",
         "releases.add_footage",
         "releases.change_footage",
-        "releases.view_rendition",
-        "releases.view_exemption",
-        "releases.view_redaction",
-        "releases.view_redactionplan",
-        "releases.view_processingjob",
         EDIT_REDACTION_PLAN,
+        DOWNLOAD_ORIGINAL,
     ],
-    "Reviewer": [
-        "releases.view_city",
-        "releases.view_release",
+    # Approves or requests changes (never on their own work: releases.workflow).
+    REVIEWER: [*_VIEW, "releases.review_release", DOWNLOAD_ORIGINAL],
+    # Publishes and schedules approved releases, withdraws, starts corrections.
+    PUBLISHER: [
+        *_VIEW,
         "releases.publish_release",
         "releases.withdraw_release",
-        "releases.view_footage",
-        "releases.view_rendition",
-        "releases.view_exemption",
-        "releases.view_redaction",
-        "releases.view_redactionplan",
-        "releases.view_processingjob",
+        "releases.correct_release",
+    ],
+    # Handles access requests (issue 5 adds those permissions); sees releases to link them.
+    RECORDS_OFFICER: ["releases.view_city", "releases.view_release", "releases.view_releaseversion"],
+    # Manages accounts and roles, reads the full audit log.
+    ADMINISTRATOR: [
+        *_VIEW,
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "releases.view_auditentry",
+        "releases.view_auditcheckpoint",
+        "releases.add_exemption",
+        "releases.change_exemption",
     ],
 }
 
@@ -60,9 +87,40 @@ def can_edit_redaction_plans(user) -> bool:
     return _staff(user) and user.has_perm(EDIT_REDACTION_PLAN)
 
 
+def can_review(user) -> bool:
+    """Approve a release or request changes; see the review queue."""
+    return _staff(user) and user.has_perm("releases.review_release")
+
+
+def can_publish(user) -> bool:
+    return _staff(user) and user.has_perm("releases.publish_release")
+
+
+def can_withdraw(user) -> bool:
+    return _staff(user) and user.has_perm("releases.withdraw_release")
+
+
+def can_correct(user) -> bool:
+    return _staff(user) and user.has_perm("releases.correct_release")
+
+
+def can_submit(user) -> bool:
+    return _staff(user) and user.has_perm("releases.submit_release")
+
+
+def can_see_review_pages(user) -> bool:
+    """The staff review pages: anyone who takes part in review or publication."""
+    return can_review(user) or can_publish(user) or can_submit(user)
+
+
 def can_watch_previews(user) -> bool:
-    """Watch a private, watermarked preview: the people who edit the plan."""
-    return can_edit_redaction_plans(user)
+    """Watch private renders and watermarked previews: the people who edit or judge them."""
+    return can_edit_redaction_plans(user) or can_review(user) or can_publish(user)
+
+
+def can_download_originals(user) -> bool:
+    """Fetch an unredacted original. Every download is written to the audit log."""
+    return _staff(user) and user.has_perm(DOWNLOAD_ORIGINAL)
 
 
 def can_view_redaction_plans(user) -> bool:
@@ -75,3 +133,7 @@ def can_view_jobs(user) -> bool:
 
 def can_upload_footage(user) -> bool:
     return _staff(user) and user.has_perm("releases.add_footage")
+
+
+def can_view_audit_log(user) -> bool:
+    return _staff(user) and user.has_perm("releases.view_auditentry")

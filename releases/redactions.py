@@ -15,7 +15,7 @@ from django.db import transaction
 
 from releases import audit, processing
 from releases.media import hls, redaction
-from releases.models import Exemption, Footage, Redaction, RedactionPlan, Release
+from releases.models import Exemption, Footage, Redaction, RedactionPlan
 
 
 class PlanError(Exception):
@@ -107,8 +107,10 @@ def current_plan(footage: Footage) -> RedactionPlan | None:
 
 
 def _check_editable(footage: Footage) -> None:
-    if footage.release.status != Release.Status.DRAFT:
-        raise PlanNotEditable("The redaction plan can only change while the release is a draft.")
+    if not footage.release.footage_editable:
+        raise PlanNotEditable(
+            "The redaction plan can only change while the release is a draft or has changes requested."
+        )
 
 
 @transaction.atomic

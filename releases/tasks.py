@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from releases import processing
+from releases import audit, processing, workflow
 from releases.media import pipeline
 
 
@@ -31,3 +31,18 @@ def process_job(self, job_id: int) -> None:
 @shared_task(acks_late=True)
 def sweep_jobs() -> None:
     processing.sweep()
+
+
+@shared_task(acks_late=True)
+def publish_due_releases() -> list[int]:
+    """Publish scheduled releases whose embargo has passed. Safe with two beat processes:
+    workflow.publish_due publishes each release once, under a row lock."""
+    return workflow.publish_due()
+
+
+@shared_task(acks_late=True)
+def checkpoint_audit() -> int | None:
+    """Sign the audit log's head (run by beat every AUDIT_CHECKPOINT_INTERVAL seconds).
+    Idempotent: nothing is written when no entry was added since the last checkpoint."""
+    point = audit.checkpoint()
+    return point.pk if point else None

@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps as django_apps
 
 from releases import footage as footage_service
-from releases import workflow
+from releases import signing, workflow
 from releases.media import ffmpeg
 from releases.models import Footage, Release
 from tests.factories import ReleaseFactory, UserFactory
@@ -36,6 +36,20 @@ def media_roots(settings, tmp_path):
     }
     settings.SCRATCH_DIR = tmp_path / "scratch"
     return {"private": private, "public": public}
+
+
+@pytest.fixture(scope="session")
+def signing_key_pem() -> str:
+    return signing.generate_private_key_pem()
+
+
+@pytest.fixture(autouse=True)
+def signing_key(settings, signing_key_pem):
+    """Every test signs with a key made for this test session (never a committed one)."""
+    settings.MANIFEST_SIGNING_KEY, settings.MANIFEST_SIGNING_KEY_FILE = signing_key_pem, ""
+    signing.reset()
+    yield signing_key_pem
+    signing.reset()
 
 
 @pytest.fixture
@@ -76,6 +90,11 @@ def reviewer(db):
 
 
 @pytest.fixture
+def publisher(db):
+    return UserFactory(username="publisher", role="Publisher")
+
+
+@pytest.fixture
 def draft_release(uploader):
     return ReleaseFactory(created_by=uploader)
 
@@ -95,11 +114,18 @@ def processed_release(draft_release, uploader, clip, django_capture_on_commit_ca
 
 
 @pytest.fixture
-def published_release(processed_release, uploader, reviewer):
+def approved_release(processed_release, uploader, reviewer):
     workflow.submit(processed_release, actor=uploader)
-    workflow.publish(processed_release, actor=reviewer)
+    workflow.approve(processed_release, actor=reviewer, note="Checked every redaction against the original.")
     processed_release.refresh_from_db()
     return processed_release
+
+
+@pytest.fixture
+def published_release(approved_release, publisher):
+    workflow.publish(approved_release, actor=publisher)
+    approved_release.refresh_from_db()
+    return approved_release
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ class FootageUploadForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["release"].queryset = Release.objects.filter(status=Release.Status.DRAFT)
+        self.fields["release"].queryset = Release.objects.filter(
+            status__in=[Release.Status.DRAFT, Release.Status.CHANGES_REQUESTED]
+        )
         self.fields["release"].help_text = "Only releases in draft accept new footage."
         # Read the limit per request, not at import, so it always matches what clean_upload enforces.
         limit = filesizeformat(settings.MAX_UPLOAD_SIZE)
@@ -47,7 +49,7 @@ class RenditionInline(admin.TabularInline):
     model = Rendition
     extra = 0
     can_delete = False
-    fields = ["name", "kind", "rung", "width", "height", "duration", "size_display", "sha256", "public_key"]
+    fields = ["name", "kind", "rung", "width", "height", "duration", "size_display", "sha256"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -132,13 +134,19 @@ class FootageAdmin(admin.ModelAdmin):
         return {
             "plan_version": plan.version if plan else None,
             "rendered_version": footage.rendered_plan.version if footage.rendered_plan_id else None,
-            "plan_editable": can_edit and footage.release.status == Release.Status.DRAFT,
+            "plan_editable": can_edit and footage.release.footage_editable,
             "processing_jobs": list(footage.jobs.select_related("plan").order_by("-created_at", "-id")[:10]),
             "preview_request_url": reverse("admin:releases_footage_preview", args=[footage.pk]) if can_edit else None,
             "latest_preview": preview,
             "latest_preview_url": reverse("staff-media:preview", args=[preview.pk]) if preview else None,
             "plan_history_url": reverse("admin:releases_redactionplan_changelist") + by_footage,
             "jobs_url": reverse("admin:releases_processingjob_changelist") + by_footage,
+            # Every download of an original is audited (releases.views.staff.original_file).
+            "original_download_url": (
+                reverse("staff-media:original", args=[footage.public_id.hex]) + "?download=1"
+                if permissions.can_download_originals(request.user)
+                else None
+            ),
         }
 
     def preview_view(self, request, pk: int):

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 
 from releases import permissions, redactions
 from releases.admin.readonly import ReadOnlyAdmin
-from releases.models import Exemption, Redaction, RedactionPlan, Release
+from releases.models import Exemption, Redaction, RedactionPlan
 
 # --- the live rows: keyframes typed as text, the whole plan checked before saving ---------
 
@@ -162,11 +162,7 @@ class RedactionInline(admin.TabularInline):
     verbose_name_plural = "redaction plan"
 
     def plan_editable(self, request, obj) -> bool:
-        return (
-            obj is not None
-            and obj.release.status == Release.Status.DRAFT
-            and permissions.can_edit_redaction_plans(request.user)
-        )
+        return obj is not None and obj.release.footage_editable and permissions.can_edit_redaction_plans(request.user)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return permissions.can_view_redaction_plans(request.user)

@@ -1,5 +1,7 @@
 """Staff API serializers. Every field is listed by name; nothing is exposed by default."""
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from releases.models import ProcessingJob, Redaction
@@ -114,3 +116,53 @@ class UploadedFootageSerializer(serializers.Serializer):
     uploaded_at = serializers.DateTimeField(source="footage.uploaded_at")
     plan_version = serializers.IntegerField(source="plan.version", allow_null=True)
     render_job = serializers.IntegerField(source="render_job.pk", allow_null=True)
+
+
+class ApprovalSummarySerializer(serializers.Serializer):
+    digest = serializers.CharField()
+    approved_at = serializers.DateTimeField()
+
+
+class ReleaseReviewSerializer(serializers.Serializer):
+    """A release as the review workflow sees it, for one person (what they may do now)."""
+
+    id = serializers.IntegerField(source="release.pk")
+    title = serializers.CharField(source="release.title")
+    status = serializers.CharField(source="release.status")
+    allowed_actions = serializers.ListField(child=serializers.CharField())
+    two_person_conflict = serializers.CharField(allow_blank=True)
+    approval = ApprovalSummarySerializer(allow_null=True)
+    publish_at = serializers.DateTimeField(source="release.publish_at", allow_null=True)
+
+
+class ReleaseActionSerializer(serializers.Serializer):
+    """The body of POST releases/<id>/actions/<action>/. The view says which text the action
+    takes ("note" or "reason") and whether it is required."""
+
+    note = serializers.CharField(max_length=10_000, required=False, default="", allow_blank=True, trim_whitespace=False)
+    reason = serializers.CharField(
+        max_length=10_000, required=False, default="", allow_blank=True, trim_whitespace=False
+    )
+    # ISO 8601 with an offset, e.g. "2026-12-12T09:00:00-05:00"; read by validate_publish_at.
+    publish_at = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+
+    def validate_publish_at(self, value: str):
+        if not value:
+            return None
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise serializers.ValidationError("Not a date and time; use ISO 8601, e.g. 2026-12-12T09:00:00-05:00.")
+        if timezone.is_naive(parsed):
+            raise serializers.ValidationError("Give the time with its offset, e.g. 2026-12-12T09:00:00-05:00.")
+        return parsed
+
+    def validate(self, data: dict) -> dict:
+        spec = self.context["action"]
+        if spec.required and not data[spec.text].strip():
+            raise serializers.ValidationError({spec.text: f"This action needs a {spec.text}."})
+        if spec.schedules and data["publish_at"] is None:
+            raise serializers.ValidationError({"publish_at": "Say when to publish."})
+        return data

@@ -1,4 +1,4 @@
-"""Staff API: redaction plans, previews, jobs and uploads.
+"""Staff API: redaction plans, previews, jobs, uploads, and the review workflow.
 
 Authentication: the admin's session (with its CSRF token) or HTTP Basic. Every view
 states the capability it needs; the checks themselves live in releases.permissions.
@@ -16,16 +16,18 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from rest_framework import status
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from releases import approvals, permissions, processing, redactions, workflow
 from releases import footage as footage_service
-from releases import permissions, processing, redactions
 from releases.api import serializers
 from releases.models import Footage, ProcessingJob, Release
+from releases.views import review
 
 Job = ProcessingJob
 # Room for the multipart boundaries and the label around the file itself.
@@ -63,9 +65,25 @@ class CanUploadFootage(BasePermission):
         return permissions.can_upload_footage(request.user)
 
 
+class CanSeeReviewPages(BasePermission):
+    message = "You do not take part in review or publication."
+
+    def has_permission(self, request, view) -> bool:
+        return permissions.can_see_review_pages(request.user)
+
+
+class ThrottledBasicAuthentication(BasicAuthentication):
+    """HTTP Basic through Django's authenticate(), so django-axes counts failures and
+    locks out guessing. Axes gets the plain HttpRequest: given DRF's request it would read
+    request.POST, parsing (or refusing) the body before the credentials are refused."""
+
+    def authenticate_credentials(self, userid, password, request=None):
+        return super().authenticate_credentials(userid, password, getattr(request, "_request", request))
+
+
 class StaffView(APIView):
     # Session first: an anonymous request then gets 403, not a Basic-auth browser prompt.
-    authentication_classes = [SessionAuthentication, BasicAuthentication]
+    authentication_classes = [SessionAuthentication, ThrottledBasicAuthentication]
     parser_classes = [JSONParser]
 
 
@@ -178,6 +196,43 @@ class ReleaseFootageView(StaffView):
         )
 
 
+class ReleaseReviewView(StaffView):
+    """GET: a release's status, the actions this person may attempt, why the two-person rule
+    stops them approving ("" if it does not), the approval in force, the publication time
+    (see review pages)."""
+
+    permission_classes = [CanSeeReviewPages]
+
+    def get(self, request, pk: int) -> Response:
+        return Response(_review_data(request, get_object_or_404(Release, pk=pk)))
+
+
+class ReleaseActionView(StaffView):
+    """POST {"note"} or {"reason"}, plus {"publish_at"} (ISO 8601 with offset) to schedule:
+    take the action through releases.workflow (see review pages to look; the action's own
+    capability to act). 200 with the release as GET shows it; 403 without the capability;
+    400 on bad input; 409 with the workflow's reason when it refuses; 404 for an unknown action."""
+
+    permission_classes = [CanSeeReviewPages]
+
+    def post(self, request, pk: int, action: str) -> Response:
+        spec = review.ACTIONS.get(action)
+        if spec is None:
+            raise Http404("No such action.")
+        if not spec.allowed(request.user):
+            raise PermissionDenied(f"You do not have permission to {action.replace('_', ' ')} releases.")
+        release = get_object_or_404(Release, pk=pk)
+        incoming = serializers.ReleaseActionSerializer(data=request.data, context={"action": spec})
+        if not incoming.is_valid():
+            return _invalid(_flatten(incoming.errors))
+        data = incoming.validated_data
+        try:
+            review.perform(release, action, actor=request.user, text=data[spec.text], publish_at=data["publish_at"])
+        except workflow.WorkflowError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(_review_data(request, Release.objects.get(pk=pk)))
+
+
 # --- helpers --------------------------------------------------------------------------
 
 
@@ -195,12 +250,23 @@ def _plan_data(request, footage: Footage) -> dict:
         {
             "footage": footage,
             "plan": plan,
-            "editable": footage.release.status == Release.Status.DRAFT
-            and permissions.can_edit_redaction_plans(request.user),
+            "editable": footage.release.footage_editable and permissions.can_edit_redaction_plans(request.user),
             "render_job": footage.jobs.filter(kind=Job.Kind.RENDER, plan=plan).order_by("-id").first()
             if plan
             else None,
             "rows": footage.redactions.select_related("exemption").order_by("start", "id"),
+        }
+    ).data
+
+
+def _review_data(request, release: Release) -> dict:
+    user = request.user
+    return serializers.ReleaseReviewSerializer(
+        {
+            "release": release,
+            "allowed_actions": [a for a in workflow.allowed_actions(release, user) if a in review.ACTIONS],
+            "two_person_conflict": workflow.two_person_conflict(release, user) if permissions.can_review(user) else "",
+            "approval": approvals.current(release),
         }
     ).data
 

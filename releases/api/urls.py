@@ -9,6 +9,8 @@ staff_urlpatterns = [
     path("footage/<str:public_id>/preview/", staff.FootagePreviewView.as_view(), name="footage-preview"),
     path("jobs/<int:pk>/", staff.JobView.as_view(), name="job"),
     path("releases/<int:pk>/footage/", staff.ReleaseFootageView.as_view(), name="release-footage"),
+    path("releases/<int:pk>/", staff.ReleaseReviewView.as_view(), name="release"),
+    path("releases/<int:pk>/actions/<str:action>/", staff.ReleaseActionView.as_view(), name="release-action"),
 ]
 
 urlpatterns = [

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from releases import audit, processing
+from releases import audit, processing, workflow
 from releases.media import ffmpeg, hls, redaction, storage
 from releases.models import AuditEntry, Footage, ProcessingJob, RedactionPlan, Rendition
 
@@ -301,9 +301,9 @@ def _commit(job: ProcessingJob, info: ffmpeg.ProbeInfo, produced: list[Produced]
                 job.save(update_fields=["state", "finished_at"])
                 transaction.on_commit(lambda: _discard(produced))
                 return job
+            # Published files are copies in public storage (releases.models.versions), so
+            # the working renditions can be replaced while a correction is prepared.
             old = list(footage.renditions.all())
-            if any(r.public_key for r in old):
-                raise RuntimeError("Refusing to replace renditions that are published.")
             stale = [r.private_key for r in old]
             footage.renditions.all().delete()
             Rendition.objects.bulk_create(
@@ -342,6 +342,8 @@ def _commit(job: ProcessingJob, info: ffmpeg.ProbeInfo, produced: list[Produced]
             },
         )
         transaction.on_commit(lambda: storage.delete_quietly(storage.private_storage(), stale), robust=True)
+        if job.kind == Job.Kind.RENDER:
+            _settle(footage.pk)
     log.info("job %s (%s) succeeded: %s", job.pk, job.kind, ", ".join(p.name for p in produced))
     return job
 
@@ -366,6 +368,7 @@ def fail_job(
                 Footage.objects.filter(pk=job.footage_id).exclude(state=Footage.State.READY).update(
                     state=Footage.State.FAILED, error=reason
                 )
+                _settle(job.footage_id)
         audit.record(
             "job.failed",
             job,
@@ -374,6 +377,12 @@ def fail_job(
             severity=AuditEntry.Severity.ALARM if alarm else AuditEntry.Severity.INFO,
         )
     return job
+
+
+def _settle(footage_id: int) -> None:
+    """Tell the review workflow after commit: a release waiting in processing moves on,
+    and an approval no longer matching the renders is voided."""
+    transaction.on_commit(lambda: workflow.footage_settled(footage_id), robust=True)
 
 
 def gave_up_reason(job: ProcessingJob) -> str:

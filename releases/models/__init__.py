@@ -1,20 +1,27 @@
 """Domain models, one module per topic."""
 
-from releases.models.audit import AuditEntry
+from releases.models.audit import AuditCheckpoint, AuditEntry
 from releases.models.cities import City
 from releases.models.footage import Footage, Rendition
 from releases.models.jobs import ProcessingJob
 from releases.models.redactions import Exemption, Redaction, RedactionPlan
-from releases.models.releases import Release
+from releases.models.releases import Approval, Release
+from releases.models.versions import PublishedFile, PublishedFootage, ReleaseVersion, SigningKey
 
 __all__ = [
+    "Approval",
+    "AuditCheckpoint",
     "AuditEntry",
     "City",
     "Exemption",
     "Footage",
     "ProcessingJob",
+    "PublishedFile",
+    "PublishedFootage",
     "Redaction",
     "RedactionPlan",
     "Release",
+    "ReleaseVersion",
     "Rendition",
+    "SigningKey",
 ]

@@ -44,6 +44,7 @@ class Footage(models.Model):
     class Meta:
         ordering = ["release", "id"]
         verbose_name_plural = "footage"
+        permissions = [("download_original", "Can download unredacted originals (audited)")]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.get_state_display()})"
@@ -73,8 +74,6 @@ class Rendition(models.Model):
     name = models.CharField(max_length=100)
     # The working copy's key in private storage.
     private_key = models.CharField(max_length=255, unique=True)
-    # Key in public storage while the release is published; empty otherwise.
-    public_key = models.CharField(max_length=255, blank=True, default="", db_index=True)
     mime_type = models.CharField(max_length=50)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)

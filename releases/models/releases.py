@@ -1,4 +1,9 @@
-"""A release: footage of one encounter, published together after review."""
+"""A release: footage of one encounter, reviewed, approved and published together.
+
+The live rows (Release, Footage, Rendition, plans) are the staff's working copy. What the
+public sees is a frozen ReleaseVersion (models/versions.py): a correction prepares the
+next version on the working copy while the public keeps seeing the last one.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -7,14 +12,30 @@ from django.urls import reverse
 
 class ReleaseQuerySet(models.QuerySet):
     def published(self) -> "ReleaseQuerySet":
-        """The one rule for what the public may see. Every public read starts here."""
-        return self.filter(status=Release.Status.PUBLISHED, published_at__isnull=False)
+        """The one rule for what the public may see. Every public read starts here.
+
+        A release is public while it has a public version and has not been withdrawn; its
+        working copy may meanwhile be in any state (a correction in progress)."""
+        return self.filter(public_version__isnull=False, withdrawn_at__isnull=True).exclude(
+            status=Release.Status.WITHDRAWN
+        )
+
+    def withdrawn(self) -> "ReleaseQuerySet":
+        """Withdrawn releases that were once public: the public sees their tombstone only."""
+        return self.filter(status=Release.Status.WITHDRAWN, withdrawn_at__isnull=False)
+
+    def due_for_publication(self, now) -> "ReleaseQuerySet":
+        return self.filter(status=Release.Status.SCHEDULED, publish_at__lte=now)
 
 
 class Release(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        PROCESSING = "processing", "Processing"
         IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        SCHEDULED = "scheduled", "Scheduled"
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
@@ -33,12 +54,23 @@ class Release(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
     submitted_at = models.DateTimeField(null=True, editable=False)
+    # Embargo: a scheduled release is published by Celery beat at this time.
+    publish_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The version the public sees (None before the first publication and after withdrawal).
+    public_version = models.OneToOneField(
+        "releases.ReleaseVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
+    # First publication (versions carry their own dates).
     published_at = models.DateTimeField(null=True, editable=False)
     withdrawn_at = models.DateTimeField(null=True, editable=False)
     withdrawal_reason = models.TextField(blank=True, editable=False)
+    # Public reason for the correction being prepared; becomes the next version's reason.
+    correction_reason = models.TextField(blank=True, editable=False)
+    # Why processing failed when a submission sent the release back to draft.
+    processing_error = models.TextField(blank=True, editable=False)
     review_note = models.TextField(blank=True, editable=False, help_text="Internal; never public.")
 
     objects = ReleaseQuerySet.as_manager()
@@ -47,10 +79,15 @@ class Release(models.Model):
         ordering = ["-encounter_date", "-id"]
         permissions = [
             ("submit_release", "Can submit a release for review"),
-            ("publish_release", "Can approve and publish a release"),
+            ("review_release", "Can approve a release or request changes"),
+            ("publish_release", "Can publish or schedule an approved release"),
             ("withdraw_release", "Can withdraw a published release"),
+            ("correct_release", "Can start a correction of a published release"),
         ]
-        indexes = [models.Index(fields=["status", "-published_at"])]
+        indexes = [
+            models.Index(fields=["status", "-published_at"]),
+            models.Index(fields=["status", "publish_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -59,5 +96,35 @@ class Release(models.Model):
         return reverse("public:release-detail", kwargs={"slug": self.slug})
 
     @property
+    def footage_editable(self) -> bool:
+        """Footage and redaction plans change only before submission (releases.workflow.EDITABLE)."""
+        return self.status in (self.Status.DRAFT, self.Status.CHANGES_REQUESTED)
+
+    @property
     def is_published(self) -> bool:
-        return self.status == self.Status.PUBLISHED
+        return self.public_version_id is not None and self.withdrawn_at is None and self.status != self.Status.WITHDRAWN
+
+
+class Approval(models.Model):
+    """A reviewer's approval of exactly this content (its digest). Any change voids it."""
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="approvals")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField()
+    note = models.TextField(help_text="Internal; never public.")
+    # SHA-256 of the canonical content (releases.approvals.content), and that content.
+    digest = models.CharField(max_length=64)
+    content = models.JSONField()
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-approved_at", "-id"]
+        get_latest_by = "approved_at"
+
+    def __str__(self) -> str:
+        return f"Approval of {self.release} by {self.approved_by} ({self.digest[:12]})"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.voided_at is None

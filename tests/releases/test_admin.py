@@ -1,5 +1,6 @@
 """Staff admin: footage upload through the real multipart form, and the review buttons."""
 
+import datetime
 import hashlib
 
 import pytest
@@ -8,9 +9,9 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from releases import redactions, workflow
+from releases import approvals, redactions, workflow
 from releases.admin import redactions as redaction_admin
-from releases.models import AuditEntry, City, Exemption, Footage, ProcessingJob, Release
+from releases.models import Approval, AuditEntry, City, Exemption, Footage, ProcessingJob, Release
 from tests.conftest import upload
 from tests.factories import UserFactory, plan_item
 
@@ -36,8 +37,10 @@ def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def _transition(client, release, action, note=""):
-    return client.post(reverse("admin:releases_release_transition", args=[release.pk, action]), {"note": note})
+def _transition(client, release, action, note="", **data):
+    """Press a review button. Withdrawals and corrections take a "reason", the rest a "note"."""
+    field = "reason" if action in ("withdraw", "start_correction") else "note"
+    return client.post(reverse("admin:releases_release_transition", args=[release.pk, action]), {field: note, **data})
 
 
 def test_uploader_uploads_a_clip_through_the_admin_form_and_it_is_processed(
@@ -128,7 +131,7 @@ def test_reviewer_cannot_open_the_upload_form(client, reviewer):
     assert client.get(ADD_URL).status_code == 403
 
 
-def test_transition_buttons_submit_then_publish(client, uploader, reviewer, processed_release):
+def test_transition_buttons_submit_approve_then_publish(client, uploader, reviewer, publisher, processed_release):
     client.force_login(uploader)
     response = _transition(client, processed_release, "submit")
     assert response.status_code == 302
@@ -138,12 +141,60 @@ def test_transition_buttons_submit_then_publish(client, uploader, reviewer, proc
     assert processed_release.submitted_by == uploader
 
     client.force_login(reviewer)
+    response = _transition(client, processed_release, "approve", note="Checked every redaction.")
+    assert any("approved" in m for m in _messages(response)), _messages(response)
+    processed_release.refresh_from_db()
+    assert processed_release.status == Release.Status.APPROVED
+    assert approvals.current(processed_release).approved_by == reviewer
+
+    client.force_login(publisher)
     response = _transition(client, processed_release, "publish")
     assert response.status_code == 302
     assert any("published" in m for m in _messages(response))
     processed_release.refresh_from_db()
     assert processed_release.status == Release.Status.PUBLISHED
-    assert processed_release.published_by == reviewer
+    assert processed_release.published_by == publisher
+
+
+@pytest.mark.parametrize("action", ["approve", "request_changes"])
+def test_approve_and_request_changes_buttons_need_a_note(client, uploader, reviewer, processed_release, action):
+    workflow.submit(processed_release, actor=uploader)
+    client.force_login(reviewer)
+    response = _transition(client, processed_release, action, note=" ")
+    assert response.status_code == 302
+    assert any("refused" in m for m in _messages(response)), _messages(response)
+    processed_release.refresh_from_db()
+    assert processed_release.status == Release.Status.IN_REVIEW
+    assert not Approval.objects.exists()
+
+
+def test_the_schedule_button_reads_the_time_in_the_site_time_zone(client, publisher, approved_release, settings):
+    settings.TIME_ZONE = "America/New_York"
+    client.force_login(publisher)
+    page = client.get(reverse("admin:releases_release_change", args=[approved_release.pk])).content.decode()
+    assert 'type="datetime-local"' in page
+    assert "Publication time (in America/New_York)" in page
+
+    response = _transition(client, approved_release, "schedule", publish_at="2030-12-12T09:00")
+    assert any("12 Dec 2030, 09:00 EST (America/New_York)" in m for m in _messages(response)), _messages(response)
+    approved_release.refresh_from_db()
+    assert approved_release.status == Release.Status.SCHEDULED
+    assert approved_release.publish_at == datetime.datetime(2030, 12, 12, 14, 0, tzinfo=datetime.UTC)
+    page = client.get(reverse("admin:releases_release_change", args=[approved_release.pk])).content.decode()
+    assert "12 Dec 2030, 09:00 EST (America/New_York)" in page
+
+    response = _transition(client, approved_release, "schedule", publish_at="")
+    assert any("refused" in m for m in _messages(response)), _messages(response)
+    _transition(client, approved_release, "unschedule")
+    approved_release.refresh_from_db()
+    assert approved_release.status == Release.Status.APPROVED
+    assert approved_release.publish_at is None
+
+
+def test_the_change_page_links_to_the_review_page(client, uploader, processed_release):
+    client.force_login(uploader)
+    page = client.get(reverse("admin:releases_release_change", args=[processed_release.pk])).content.decode()
+    assert f'href="{reverse("review:release", args=[processed_release.pk])}"' in page
 
 
 def test_uploader_pressing_publish_gets_an_error_and_nothing_changes(client, uploader, processed_release):
@@ -156,8 +207,8 @@ def test_uploader_pressing_publish_gets_an_error_and_nothing_changes(client, upl
     assert processed_release.status == Release.Status.IN_REVIEW
 
 
-def test_withdraw_button_needs_a_reason(client, reviewer, published_release):
-    client.force_login(reviewer)
+def test_withdraw_button_needs_a_reason(client, publisher, published_release):
+    client.force_login(publisher)
     response = _transition(client, published_release, "withdraw", note="   ")
     assert any("reason" in m for m in _messages(response))
     published_release.refresh_from_db()
@@ -186,21 +237,29 @@ def test_get_on_a_transition_url_is_not_allowed(client, uploader, processed_rele
     assert processed_release.status == Release.Status.DRAFT
 
 
-def test_release_change_page_shows_only_the_actions_the_user_may_take(client, uploader, reviewer, processed_release):
-    submit_url = reverse("admin:releases_release_transition", args=[processed_release.pk, "submit"])
-    publish_url = reverse("admin:releases_release_transition", args=[processed_release.pk, "publish"])
+def test_release_change_page_shows_only_the_actions_the_user_may_take(
+    client, uploader, reviewer, publisher, processed_release
+):
+    def url(action):
+        return reverse("admin:releases_release_transition", args=[processed_release.pk, action])
+
     change_url = reverse("admin:releases_release_change", args=[processed_release.pk])
 
-    client.force_login(uploader)
-    page = client.get(change_url).content.decode()
-    assert submit_url in page
-    assert publish_url not in page
+    def buttons(user):
+        client.force_login(user)
+        page = client.get(change_url).content.decode()
+        return {action for action in workflow.TRANSITIONS if url(action) in page}
+
+    assert buttons(uploader) == {"submit"}
+    assert buttons(reviewer) == buttons(publisher) == set()  # nothing to do with a draft (never published)
 
     workflow.submit(processed_release, actor=uploader)
-    client.force_login(reviewer)
-    page = client.get(change_url).content.decode()
-    assert publish_url in page
-    assert submit_url not in page
+    assert buttons(reviewer) == {"approve", "request_changes"}
+    assert buttons(uploader) == set()
+
+    workflow.approve(processed_release, actor=reviewer, note="Checked.")
+    assert buttons(publisher) == {"schedule", "publish"}  # withdraw: never public, so not offered
+    assert buttons(reviewer) == set()
 
 
 def test_release_change_page_shows_a_failed_footage_and_why(
@@ -318,27 +377,99 @@ def test_view_on_site_link_appears_only_once_published(client, uploader, reviewe
     assert "View on site" not in client.get(change_url).content.decode()
 
     workflow.submit(processed_release, actor=uploader)
-    workflow.publish(processed_release, actor=reviewer)
+    workflow.approve(processed_release, actor=reviewer, note="Checked.")
+    workflow.publish(processed_release, actor=UserFactory(username="publisher", role="Publisher"))
     page = client.get(change_url).content.decode()
     assert page.count("View on site") == 1
     assert f'href="{processed_release.get_absolute_url()}"' in page
 
 
-@pytest.mark.parametrize("status", [Release.Status.IN_REVIEW, Release.Status.PUBLISHED, Release.Status.WITHDRAWN])
-def test_release_change_page_renders_once_review_has_started(client, uploader, reviewer, processed_release, status):
+@pytest.mark.parametrize(
+    ("status", "text_editable"),
+    [(Release.Status.IN_REVIEW, True), (Release.Status.APPROVED, True), (Release.Status.PUBLISHED, False),
+     (Release.Status.WITHDRAWN, False)],
+)  # fmt: skip
+def test_release_change_page_renders_in_every_state_with_the_text_editable_only_before_publication(
+    client, uploader, reviewer, publisher, processed_release, status, text_editable
+):
     workflow.submit(processed_release, actor=uploader)
     if status != Release.Status.IN_REVIEW:
-        workflow.publish(processed_release, actor=reviewer)
+        workflow.approve(processed_release, actor=reviewer, note="Checked.")
+    if status in (Release.Status.PUBLISHED, Release.Status.WITHDRAWN):
+        workflow.publish(processed_release, actor=publisher)
     if status == Release.Status.WITHDRAWN:
-        workflow.withdraw(processed_release, actor=reviewer, reason="Face visible.")
+        workflow.withdraw(processed_release, actor=publisher, reason="Face visible.")
     change_url = reverse("admin:releases_release_change", args=[processed_release.pk])
-    for user in (uploader, reviewer):
+    for user in (uploader, reviewer, publisher):
         client.force_login(user)
         response = client.get(change_url)
         assert response.status_code == 200
         form = response.context["adminform"].form
-        assert "title" not in form.fields  # public text is frozen once review starts
+        assert "slug" not in form.fields  # the public address never changes
+        if user == uploader:  # the only one of the three who may change releases
+            assert ("title" in form.fields) == text_editable
+            assert ("summary" in form.fields) == text_editable
+        else:
+            assert "title" not in form.fields
         assert processed_release.title in response.content.decode()
+
+
+def test_editing_an_approved_release_in_the_admin_voids_the_approval_and_is_audited(client, uploader, approved_release):
+    change_url = reverse("admin:releases_release_change", args=[approved_release.pk])
+    client.force_login(uploader)
+    data = _form_data(client.get(change_url))
+    data["title"] = "A corrected title"
+    response = client.post(change_url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    assert any("approval was voided" in m for m in _messages(response)), _messages(response)
+    approved_release.refresh_from_db()
+    assert approved_release.title == "A corrected title"
+    assert approved_release.status == Release.Status.IN_REVIEW
+    assert approvals.current(approved_release) is None
+    assert "Content changed since approval: the title." in Approval.objects.get().void_reason
+    edited = AuditEntry.objects.get(action="release.edited", object_id=str(approved_release.pk))
+    assert edited.actor == uploader
+    assert edited.summary["after"] == {"title": "A corrected title"}
+
+
+def test_saving_an_approved_release_unchanged_keeps_the_approval(client, uploader, approved_release):
+    change_url = reverse("admin:releases_release_change", args=[approved_release.pk])
+    client.force_login(uploader)
+    assert client.post(change_url, _form_data(client.get(change_url))).status_code == 302
+    approved_release.refresh_from_db()
+    assert approved_release.status == Release.Status.APPROVED
+    assert approvals.current(approved_release) is not None
+    assert not AuditEntry.objects.filter(action="release.edited").exists()
+
+
+def test_a_published_release_text_cannot_be_changed_by_a_forged_post(client, uploader, published_release):
+    change_url = reverse("admin:releases_release_change", args=[published_release.pk])
+    client.force_login(uploader)
+    data = _form_data(client.get(change_url))
+    data.update({"title": "Forged", "summary": "Forged", "slug": "forged"})
+    client.post(change_url, data)
+    published_release.refresh_from_db()
+    assert published_release.title != "Forged"
+    assert published_release.slug != "forged"
+    assert published_release.status == Release.Status.PUBLISHED
+
+
+def test_a_refusal_by_the_workflow_saves_nothing_and_says_why(client, uploader, approved_release, monkeypatch):
+    change_url = reverse("admin:releases_release_change", args=[approved_release.pk])
+    client.force_login(uploader)
+    data = _form_data(client.get(change_url))
+    data["title"] = "A corrected title"
+
+    def refuse(release, *, actor, **changes):
+        raise workflow.WorkflowError("A published release cannot be edited: start a correction.")
+
+    monkeypatch.setattr(workflow, "edit_details", refuse)
+    response = client.post(change_url, data)
+    assert response.status_code == 302
+    assert any("Nothing was saved" in m and "start a correction" in m for m in _messages(response))
+    approved_release.refresh_from_db()
+    assert approved_release.title != "A corrected title"
+    assert approved_release.status == Release.Status.APPROVED
 
 
 def test_uploader_creates_a_draft_release_in_the_admin(client, uploader):
@@ -564,13 +695,14 @@ def test_a_refusal_at_snapshot_time_rolls_back_the_rows_too(client, uploader, fo
 
 @pytest.mark.parametrize("status", [Release.Status.IN_REVIEW, Release.Status.PUBLISHED])
 def test_the_plan_is_read_only_once_the_release_leaves_draft(
-    client, uploader, reviewer, footage, status, django_capture_on_commit_callbacks
+    client, uploader, reviewer, publisher, footage, status, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         redactions.replace_plan(footage, [plan_item("box", 0.2, 1.0)], actor=uploader, base_version=1)
     workflow.submit(footage.release, actor=uploader)
     if status == Release.Status.PUBLISHED:
-        workflow.publish(footage.release, actor=reviewer)
+        workflow.approve(footage.release, actor=reviewer, note="Checked.")
+        workflow.publish(footage.release, actor=publisher)
     response = _editor_page(client, uploader, footage)
     page = response.content.decode()
     (inline,) = [f for f in response.context["inline_admin_formsets"] if f.formset.prefix == "redactions"]

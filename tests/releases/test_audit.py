@@ -1,10 +1,16 @@
-"""The audit log: an append-only hash chain that names the entry where it was tampered with."""
+"""The audit log: an append-only hash chain that names the entry where it was tampered with,
+and signed checkpoints of its head that show when it was cut short."""
+
+import base64
+import json
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection, transaction
+from django.utils import timezone
 
-from releases import audit, redactions
-from releases.models import AuditEntry
+from releases import audit, redactions, signing, tasks
+from releases.models import AuditCheckpoint, AuditEntry, SigningKey
 from tests.conftest import upload
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +43,8 @@ def chain(uploader) -> list[AuditEntry]:
 
 def test_record_links_each_entry_to_the_one_before_and_verify_finds_the_chain_intact(chain, uploader):
     first, second, third, _fourth = chain
-    assert first.prev_hash == audit.GENESIS
+    before_first = AuditEntry.objects.filter(pk__lt=first.pk).order_by("-id").first()  # e.g. the user's creation
+    assert first.prev_hash == (before_first.entry_hash if before_first else audit.GENESIS)
     assert second.prev_hash == first.entry_hash
     assert third.prev_hash == second.entry_hash
     assert len({e.entry_hash for e in chain}) == len(chain)
@@ -102,6 +109,7 @@ def test_an_entry_moved_out_of_order_in_the_database_is_found(chain):
 
 
 def test_the_orm_refuses_to_change_or_delete_entries(chain):
+    count = AuditEntry.objects.count()
     entry = AuditEntry.objects.get(pk=chain[0].pk)
     with pytest.raises(PermissionError, match="append-only"):
         AuditEntry.objects.update(reason="rewritten")
@@ -119,7 +127,7 @@ def test_the_orm_refuses_to_change_or_delete_entries(chain):
     with pytest.raises(PermissionError, match="append-only"), transaction.atomic():
         AuditEntry.objects.bulk_update([entry], ["reason"])  # it opens a transaction of its own
 
-    assert AuditEntry.objects.count() == len(chain)
+    assert AuditEntry.objects.count() == count
     assert AuditEntry.objects.get(pk=entry.pk).reason == ""
     assert audit.verify() == []
 
@@ -136,7 +144,7 @@ def test_uploading_rendering_and_changing_a_plan_leave_an_intact_chain(
         actor=uploader,
     )  # fmt: skip
 
-    entries = list(AuditEntry.objects.order_by("id"))
+    entries = list(AuditEntry.objects.exclude(action__startswith="auth.").order_by("id"))
     assert [e.action for e in entries] == ["footage.uploaded", "job.succeeded", "redaction_plan.changed"]
     uploaded, succeeded, changed = entries
     assert (uploaded.actor, uploaded.object_type, uploaded.object_id) == (uploader, "Footage", str(footage.pk))
@@ -146,3 +154,141 @@ def test_uploading_rendering_and_changing_a_plan_leave_an_intact_chain(
     assert set(succeeded.summary["files"]) == set(footage.renditions.values_list("name", flat=True))
     assert (changed.actor, changed.summary["from_version"], changed.summary["to_version"]) == (uploader, 1, 2)
     assert audit.verify() == []
+
+
+# --- checkpoints: a signed head, so a log cut short is found -----------------------------
+
+
+def checkpoint_sql(sql: str, params: list) -> None:
+    table = connection.ops.quote_name(AuditCheckpoint._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(table=table), params)
+
+
+def problems(breaks: list[audit.Break]) -> list[tuple[int | None, str]]:
+    return [(b.entry_id, b.problem) for b in breaks]
+
+
+def test_a_checkpoint_signs_the_head_and_is_skipped_while_nothing_is_added(chain):
+    point = audit.checkpoint()
+
+    head = AuditEntry.objects.order_by("-id").first()
+    assert (
+        (point.last_entry_id, point.last_entry_hash)
+        == (chain[-1].pk, chain[-1].entry_hash)
+        == (head.pk, head.entry_hash)
+    )
+    assert point.entry_count == AuditEntry.objects.count()
+    key = signing.load_public_key(SigningKey.objects.get(fingerprint=point.key_fingerprint).public_key_pem)
+    assert signing.verify(point.statement(), point.signature, key)
+    assert audit.checkpoint() is None  # nothing new since
+    audit.record("release.edited", None, summary={"title": "Encounter 2"})
+    assert audit.checkpoint().last_entry_id == point.last_entry_id + 1
+    assert audit.verify() == []
+
+
+def test_the_beat_task_writes_a_checkpoint_and_is_scheduled(chain, settings):
+    assert tasks.checkpoint_audit() == AuditCheckpoint.objects.get().pk
+    assert tasks.checkpoint_audit() is None
+    schedule = settings.CELERY_BEAT_SCHEDULE["checkpoint-audit-log"]
+    assert schedule == {"task": "releases.tasks.checkpoint_audit", "schedule": 3600}
+
+
+def test_entries_cut_from_the_end_after_a_checkpoint_are_found(chain):
+    point = audit.checkpoint()
+    raw_sql("DELETE FROM {table} WHERE id >= %s", [chain[2].pk])
+
+    breaks = audit.verify()
+
+    assert len(breaks) == 1
+    assert breaks[0].entry_id == point.last_entry_id
+    assert breaks[0].problem.startswith(f"is missing, but checkpoint #{point.pk} of ")
+    assert "the log was cut short" in str(breaks[0])
+
+
+def test_a_tail_cut_and_written_again_is_found_by_the_checkpoints_hash(chain):
+    point = audit.checkpoint()
+    raw_sql("DELETE FROM {table} WHERE id = %s", [chain[-1].pk])
+    forged = audit.record("release.published", None, summary={"files": 6})  # a new, consistent chain end
+    raw_sql("UPDATE {table} SET id = %s WHERE id = %s", [chain[-1].pk, forged.pk])
+
+    breaks = audit.verify()
+
+    assert problems(breaks) == [(chain[-1].pk, breaks[0].problem)]
+    assert f"but checkpoint #{point.pk}" in breaks[0].problem
+    assert breaks[0].problem.endswith("the log was rewritten")
+
+
+def test_an_entry_deleted_before_a_checkpoint_breaks_the_chain_and_the_count(chain):
+    point = audit.checkpoint()
+    raw_sql("DELETE FROM {table} WHERE id = %s", [chain[1].pk])
+
+    breaks = audit.verify()
+
+    assert breaks[0] == audit.Break(chain[2].pk, UNLINKED)
+    assert breaks[1].entry_id == point.last_entry_id
+    assert breaks[1].problem.endswith("1 entries up to it were deleted")
+
+
+def test_two_entries_swapped_in_the_database_are_found(chain):
+    fields = ["created_at", "actor", "action", "severity", "object_type", "object_id", "summary", "reason", "prev_hash"]
+    first, second = (AuditEntry.objects.filter(pk=e.pk).values(*fields, "entry_hash").get() for e in chain[1:3])
+    # entry_hash is unique: park one first, then swap every field.
+    raw_sql(f"UPDATE {{table}} SET {column('entry_hash')} = %s WHERE id = %s", ["parked", chain[1].pk])
+    for target, values in ((chain[2].pk, first), (chain[1].pk, second)):
+        assignments = ", ".join(f"{column(f)} = %s" for f in [*fields, "entry_hash"])
+        params = [json.dumps(values[f]) if f == "summary" else values[f] for f in [*fields, "entry_hash"]]
+        raw_sql(f"UPDATE {{table}} SET {assignments} WHERE id = %s", [*params, target])
+
+    assert problems(audit.verify()) == [(chain[1].pk, UNLINKED), (chain[2].pk, UNLINKED), (chain[3].pk, UNLINKED)]
+
+
+def test_a_checkpoint_altered_in_the_database_fails_its_signature(chain):
+    point = audit.checkpoint()
+    checkpoint_sql("UPDATE {table} SET entry_count = entry_count - 1 WHERE id = %s", [point.pk])
+
+    breaks = audit.verify()
+
+    assert any("whose signature does not verify: the checkpoint was forged or altered" in b.problem for b in breaks)
+    assert all(b.entry_id == point.last_entry_id for b in breaks)
+
+
+def test_a_checkpoint_signed_with_an_unknown_key_is_refused(chain):
+    other = Ed25519PrivateKey.generate()
+    point = AuditCheckpoint(
+        created_at=timezone.now(),
+        last_entry_id=chain[-1].pk,
+        last_entry_hash=chain[-1].entry_hash,
+        entry_count=AuditEntry.objects.count(),
+    )
+    point.signature = base64.b64encode(other.sign(point.statement())).decode()
+    point.key_fingerprint = signing.fingerprint(other.public_key())
+    point.save()
+
+    [found] = audit.verify()
+
+    assert found.entry_id == chain[-1].pk
+    assert f"is signed by key {point.key_fingerprint[:16]}…, not a known signing key" in found.problem
+
+
+def test_a_head_kept_outside_the_database_finds_a_tail_cut_without_any_checkpoint(chain):
+    head = chain[-1].entry_hash
+    assert audit.verify(head=head) == []
+    raw_sql("DELETE FROM {table} WHERE id = %s", [chain[-1].pk])
+
+    assert audit.verify() == []  # the chain alone cannot tell
+    [found] = audit.verify(head=head)
+    assert found.entry_id is None
+    assert found.problem == (
+        f"The head hash {head} is not in the log: entries after it were deleted, or the log was rewritten."
+    )
+
+
+def test_a_break_names_the_entry_its_time_and_its_action(chain):
+    raw_sql(f"UPDATE {{table}} SET {column('reason')} = %s WHERE id = %s", ["Nothing to see here.", chain[1].pk])
+
+    [found] = audit.verify()
+
+    assert (found.entry_id, found.action, found.created_at) == (chain[1].pk, "release.submitted", chain[1].created_at)
+    assert str(found).startswith(f"Entry {chain[1].pk} (")
+    assert str(found).endswith(", release.submitted) was edited after it was written")

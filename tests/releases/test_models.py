@@ -41,34 +41,53 @@ def test_cities_are_ordered_by_phase_then_name():
     ]  # fmt: skip
 
 
-@pytest.mark.django_db
-def test_published_excludes_every_other_status():
+def _with_version(release):
+    """Give a release a public version row (what publication leaves behind)."""
+    from releases.models import Approval, ReleaseVersion
+
     now = timezone.now()
-    by_status = {}
-    for status in Status.values:
-        release = ReleaseFactory()
-        # Even with a publication date set, only the PUBLISHED status counts.
-        Release.objects.filter(pk=release.pk).update(status=status, published_at=now)
-        by_status[status] = release
-    assert set(Status.values) == {"draft", "in_review", "published", "withdrawn"}
-    assert list(Release.objects.published()) == [by_status[Status.PUBLISHED]]
+    approval = Approval.objects.create(
+        release=release, approved_by=release.created_by, approved_at=now, note="", digest="0" * 64, content={}
+    )
+    version = ReleaseVersion.objects.create(
+        release=release, number=1, title=release.title, summary=release.summary, city=release.city,
+        encounter_date=release.encounter_date, published_at=now, approval=approval, reason="First publication.",
+        manifest="{}", manifest_sha256="0" * 64, signature="", key_fingerprint="",
+    )  # fmt: skip
+    Release.objects.filter(pk=release.pk).update(public_version=version, published_at=now)
+    return version
 
 
 @pytest.mark.django_db
-def test_published_requires_a_publication_date():
+@pytest.mark.parametrize("status", [s for s in Status.values if s != Status.WITHDRAWN])
+def test_a_release_with_a_public_version_is_public_in_every_state_but_withdrawn(status):
+    """A correction in progress (draft ... scheduled) keeps the last version public."""
     release = ReleaseFactory()
-    Release.objects.filter(pk=release.pk).update(status=Status.PUBLISHED)
-    assert not Release.objects.published().exists()
-    Release.objects.filter(pk=release.pk).update(published_at=timezone.now())
+    _with_version(release)
+    Release.objects.filter(pk=release.pk).update(status=status)
     assert list(Release.objects.published()) == [release]
+    release.refresh_from_db()
+    assert release.is_published
 
 
 @pytest.mark.django_db
-def test_is_published_follows_status():
+def test_withdrawn_is_never_public_even_with_a_version():
     release = ReleaseFactory()
+    _with_version(release)
+    Release.objects.filter(pk=release.pk).update(status=Status.WITHDRAWN)
+    assert not Release.objects.published().exists()
+    Release.objects.filter(pk=release.pk).update(status=Status.PUBLISHED, withdrawn_at=timezone.now())
+    assert not Release.objects.published().exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", Status.values)
+def test_no_state_is_public_without_a_version(status):
+    release = ReleaseFactory()
+    Release.objects.filter(pk=release.pk).update(status=status, published_at=timezone.now())
+    assert not Release.objects.published().exists()
+    release.refresh_from_db()
     assert not release.is_published
-    release.status = Status.PUBLISHED
-    assert release.is_published
 
 
 @pytest.mark.django_db

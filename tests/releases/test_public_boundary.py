@@ -10,7 +10,16 @@ from django.urls import URLPattern, reverse
 
 from releases import processing, workflow
 from releases.media import storage
-from releases.models import City, Exemption, Footage, ProcessingJob, RedactionPlan, Release, Rendition
+from releases.models import (
+    City,
+    Exemption,
+    Footage,
+    ProcessingJob,
+    PublishedFile,
+    RedactionPlan,
+    Release,
+    Rendition,
+)
 from releases.views import public_urls
 from tests.conftest import upload
 from tests.factories import ReleaseFactory, UserFactory
@@ -21,6 +30,8 @@ Status = Release.Status
 KNOWN_PUBLIC_ROUTES = {
     "home", "release-list", "release-detail", "city-detail", "media",
     "redaction-log-json", "redaction-log-csv", "redaction-log-vtt",
+    "manifest-json", "manifest-signature", "keys", "current-key", "key-pem", "verify",
+    "audit", "audit-json",
 }  # fmt: skip
 REDACTION_LOG_ROUTES = ["redaction-log-json", "redaction-log-csv", "redaction-log-vtt"]
 SECRET_TITLE = "Unpublished encounter zebra"
@@ -34,42 +45,111 @@ def test_the_public_routes_are_exactly_the_known_ones():
     assert set(names) == KNOWN_PUBLIC_ROUTES
 
 
+def _publish(release: Release, author, reviewer, publisher) -> Release:
+    workflow.submit(release, actor=author)
+    workflow.approve(release, actor=reviewer, note="Checked.")
+    workflow.publish(release, actor=publisher)
+    release.refresh_from_db()
+    return release
+
+
 @pytest.fixture
-def control(reviewer, clip, django_capture_on_commit_callbacks, db):
+def control(reviewer, publisher, clip, django_capture_on_commit_callbacks, db):
     """A published release in the same city, so each page is shown to list something."""
     release = ReleaseFactory(title=CONTROL_TITLE)
     author = release.created_by
     with django_capture_on_commit_callbacks(execute=True):
         upload(release, clip, actor=author)
-    workflow.submit(release, actor=author)
-    workflow.publish(release, actor=reviewer)
-    release.refresh_from_db()
+    _publish(release, author, reviewer, publisher)
     assert release.is_published
     return release
 
 
-@pytest.fixture(params=[Status.DRAFT, Status.IN_REVIEW, Status.WITHDRAWN])
-def hidden(request, processed_release, uploader, reviewer):
-    """A release in a non-published state, built through the real workflow.
+HIDDEN_STATES = [s for s in Status.values if s != Status.PUBLISHED]
+
+
+@pytest.fixture(params=HIDDEN_STATES)
+def hidden(request, processed_release, uploader, reviewer, publisher):
+    """A release in every non-published state, built through the real workflow.
 
     A withdrawal's file deletion runs on commit, which never happens inside a test: the
     public files are still on disk, so only the boundary itself can keep them hidden.
     """
+    import datetime
+
+    from django.utils import timezone
+
+    from releases import redactions
+    from tests.factories import plan_item
+
     Release.objects.filter(pk=processed_release.pk).update(title=SECRET_TITLE)
-    if request.param != Status.DRAFT:
-        workflow.submit(processed_release, actor=uploader)
-    if request.param == Status.WITHDRAWN:
-        workflow.publish(processed_release, actor=reviewer)
-        workflow.withdraw(processed_release, actor=reviewer, reason="Bystander visible.")
-    processed_release.refresh_from_db()
-    assert processed_release.status == request.param
-    return processed_release
+    state = request.param
+    release = processed_release
+    if state == Status.PROCESSING:
+        redactions.replace_plan(release.footage.get(), [plan_item()], actor=uploader)  # render waits
+    if state != Status.DRAFT:
+        workflow.submit(release, actor=uploader)
+    if state == Status.CHANGES_REQUESTED:
+        workflow.request_changes(release, actor=reviewer, note="Blur more.")
+    if state in (Status.APPROVED, Status.SCHEDULED, Status.WITHDRAWN):
+        workflow.approve(release, actor=reviewer, note="Checked.")
+    if state == Status.SCHEDULED:
+        workflow.schedule(release, actor=publisher, publish_at=timezone.now() + datetime.timedelta(days=1))
+    if state == Status.WITHDRAWN:
+        workflow.publish(release, actor=publisher)
+        workflow.withdraw(release, actor=publisher, reason="Bystander visible.")
+    release.refresh_from_db()
+    assert release.status == state
+    return release
 
 
 def test_unpublished_release_page_is_404(client, hidden, control):
     release = hidden
     assert client.get(control.get_absolute_url()).status_code == 200
-    assert client.get(release.get_absolute_url()).status_code == 404
+    response = client.get(release.get_absolute_url())
+    if release.status == Status.WITHDRAWN:
+        # The tombstone: the title it was published under and the reason, no files.
+        assert response.status_code == 410
+        page = response.content.decode()
+        assert "Bystander visible." in page
+        assert "/media/" not in page
+        assert "manifest.json" not in page
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["manifest-json", "manifest-signature"])
+def test_unpublished_release_manifest_is_404(client, hidden, control, name):
+    assert client.get(reverse(f"public:{name}", kwargs={"slug": control.slug, "number": 1})).status_code == 200
+    assert client.get(reverse(f"public:{name}", kwargs={"slug": hidden.slug, "number": 1})).status_code == 404
+
+
+def test_a_correction_in_progress_never_shows_its_working_copy(
+    client, published_release, uploader, publisher, django_capture_on_commit_callbacks
+):
+    from releases import redactions
+    from tests.factories import plan_item
+
+    public_title = published_release.title
+    workflow.start_correction(published_release, actor=publisher, reason="Re-redact the plate.")
+    workflow.edit_details(published_release, actor=uploader, title=SECRET_TITLE, summary="Secret summary zebra")
+    with django_capture_on_commit_callbacks(execute=True):
+        redactions.replace_plan(
+            published_release.footage.get(), [plan_item(public_reason="Zebra reason")], actor=uploader
+        )
+    pages = [published_release.get_absolute_url(), *LISTING_PAGES]
+    footage_id = published_release.footage.get().public_id.hex
+    pages += [reverse(f"public:{n}", kwargs={"slug": published_release.slug, "footage_id": footage_id})
+              for n in REDACTION_LOG_ROUTES]  # fmt: skip
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert "zebra" not in body.lower(), url
+    assert public_title in client.get(published_release.get_absolute_url()).content.decode()
+    # The new renders are private until the correction is published.
+    for r in Rendition.objects.filter(footage__release=published_release):
+        assert client.get(f"/media/{r.private_key}").status_code == 404
 
 
 def _log_url(name: str, release: Release, footage: Footage) -> str:
@@ -128,9 +208,9 @@ def test_private_keys_of_an_unpublished_release_are_never_served(client, hidden,
         assert client.get(f"/media/{key}", HTTP_RANGE="bytes=0-9").status_code == 404
 
 
-def test_former_public_urls_of_a_withdrawn_release_are_404(client, published_release, reviewer, media_roots):
+def test_former_public_urls_of_a_withdrawn_release_are_404(client, published_release, publisher, media_roots):
     former_keys = list(
-        Rendition.objects.filter(footage__release=published_release).values_list("public_key", flat=True)
+        PublishedFile.objects.filter(footage__version__release=published_release).values_list("public_key", flat=True)
     )
     assert len(former_keys) == 7
     footage_hex = published_release.footage.get().public_id.hex[:12]
@@ -139,7 +219,7 @@ def test_former_public_urls_of_a_withdrawn_release_are_404(client, published_rel
     )
     for key in former_keys:
         assert client.get(f"/media/{key}").status_code == 200
-    workflow.withdraw(published_release, actor=reviewer, reason="Bystander visible.")
+    workflow.withdraw(published_release, actor=publisher, reason="Bystander visible.")
     for key in former_keys:
         assert (media_roots["public"] / key).is_file()  # deletion waits for a commit that never comes
         assert client.get(f"/media/{key}").status_code == 404
@@ -148,15 +228,18 @@ def test_former_public_urls_of_a_withdrawn_release_are_404(client, published_rel
 
 def test_published_files_are_served_but_private_keys_of_the_same_release_are_not(client, published_release):
     footage = published_release.footage.get()
+    published = PublishedFile.objects.filter(footage__version=published_release.public_version)
+    assert published.count() == 7
+    for f in published:
+        assert client.get(f"/media/{f.public_key}").status_code == 200
     for r in Rendition.objects.filter(footage=footage):
-        assert client.get(f"/media/{r.public_key}").status_code == 200
         assert client.get(f"/media/{r.private_key}").status_code == 404
     assert client.get(f"/media/{footage.original_key}").status_code == 404
 
 
-def test_published_status_without_a_publication_date_is_not_public(client, db):
+def test_published_status_without_a_public_version_is_not_public(client, db):
     release = ReleaseFactory(title=SECRET_TITLE)
-    Release.objects.filter(pk=release.pk).update(status=Status.PUBLISHED)  # published_at stays empty
+    Release.objects.filter(pk=release.pk).update(status=Status.PUBLISHED)  # no version was ever made
     assert client.get(release.get_absolute_url()).status_code == 404
     assert SECRET_TITLE not in client.get(reverse("public:release-list")).content.decode()
 
@@ -255,11 +338,15 @@ def test_anonymous_requests_to_the_staff_api_are_refused(client, processed_relea
 def test_wrong_basic_auth_credentials_are_refused(client, processed_release, uploader):
     footage = processed_release.footage.get()
     token = base64.b64encode(b"uploader:wrong password").decode()
+    statuses = []
     for method, url in _staff_api_urls(processed_release, footage):
         response = getattr(client, method)(
             url, {}, content_type="application/json", HTTP_AUTHORIZATION=f"Basic {token}"
         )
-        assert response.status_code == 403, (method, url)
+        statuses.append(response.status_code)
+    # Refused every time; the fifth wrong password (AXES_FAILURE_LIMIT) locks the account
+    # out from this address, so guessing through the API is throttled like the login page.
+    assert statuses == [403, 403, 403, 403, 429]
     assert footage.plans.count() == 1
 
 
@@ -281,7 +368,7 @@ def preview_job(processed_release, uploader, django_capture_on_commit_callbacks)
     return job
 
 
-def test_a_preview_is_served_only_to_people_who_edit_plans(client, preview_job, uploader, reviewer):
+def test_a_preview_is_served_only_to_people_who_edit_or_judge_plans(client, preview_job, uploader, reviewer):
     url = reverse("staff-media:preview", args=[preview_job.pk])
     assert url.startswith("/staff-media/")
 
@@ -289,15 +376,22 @@ def test_a_preview_is_served_only_to_people_who_edit_plans(client, preview_job, 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
 
-    for user in (reviewer, UserFactory(username="citizen", is_staff=False)):
+    outsiders = [
+        UserFactory(username="citizen", is_staff=False),
+        UserFactory(username="roleless"),
+        UserFactory(username="records", role="Records officer"),
+        UserFactory(username="administrator", role="Administrator"),
+    ]
+    for user in outsiders:
         client.force_login(user)
         assert client.get(url).status_code == 404, user
         assert client.get(url, HTTP_RANGE="bytes=0-9").status_code == 404, user
 
-    client.force_login(uploader)
-    response = client.get(url)
-    assert response.status_code == 200
-    b"".join(response.streaming_content)
+    for user in (uploader, reviewer):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, user
+        b"".join(response.streaming_content)
 
 
 def test_a_preview_is_never_under_a_public_url(client, preview_job, published_release, media_roots):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from releases import workflow
-from releases.models import City, Release, Rendition
+from releases.models import Approval, City, PublishedFile, Release, ReleaseVersion, Rendition
 from releases.views import public
 from tests.conftest import upload
 from tests.factories import ReleaseFactory, UserFactory
@@ -21,10 +21,15 @@ PHASE_1 = ["Detroit", "Buffalo", "Baltimore", "Philadelphia", "Washington"]
 @pytest.fixture
 def video(published_release, media_roots):
     """The published MP4 rendition and its bytes as they sit in public storage."""
-    rendition = Rendition.objects.get(footage__release=published_release, kind=Rendition.Kind.MP4)
+    rendition = _published(published_release).get(kind=Rendition.Kind.MP4)
     data = (media_roots["public"] / rendition.public_key).read_bytes()
     assert len(data) == rendition.size > 200
     return rendition, data
+
+
+def _published(release: Release):
+    """The files of a release's current public version."""
+    return PublishedFile.objects.filter(footage__version=release.public_version)
 
 
 def _get(client, rendition, **headers):
@@ -163,12 +168,12 @@ def test_download_parameter_makes_an_attachment(client, video, published_release
     assert response.status_code == 200
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
-    assert f'filename="{published_release.slug}-officer-camera-1-360p.mp4"' in disposition
+    assert f'filename="{published_release.slug}-v1-officer-camera-1-360p.mp4"' in disposition
     _body(response)
 
 
 def test_poster_is_served_as_jpeg(client, published_release, media_roots):
-    poster = Rendition.objects.get(footage__release=published_release, kind=Rendition.Kind.POSTER)
+    poster = _published(published_release).get(kind=Rendition.Kind.POSTER)
     response = client.get(f"/media/{poster.public_key}?download=1")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
@@ -200,12 +205,13 @@ def test_a_published_file_missing_from_storage_is_404(client, video, media_roots
 
 
 @pytest.fixture
-def release_720(reviewer, clip_720, django_capture_on_commit_callbacks, db):
+def release_720(reviewer, publisher, clip_720, django_capture_on_commit_callbacks, db):
     release = ReleaseFactory(title="Traffic stop on Gratiot Avenue")
     with django_capture_on_commit_callbacks(execute=True):
         upload(release, clip_720, actor=release.created_by, label="Officer camera 2")
     workflow.submit(release, actor=release.created_by, note="internal-note-do-not-show")
-    workflow.publish(release, actor=reviewer, note="internal-publish-note")
+    workflow.approve(release, actor=reviewer, note="internal-approval-note")
+    workflow.publish(release, actor=publisher, note="internal-publish-note")
     release.refresh_from_db()
     return release
 
@@ -214,7 +220,7 @@ def test_release_page_offers_every_rung_best_first_and_lists_every_file(client, 
     response = client.get(release_720.get_absolute_url())
     assert response.status_code == 200
     page = response.content.decode()
-    renditions = list(Rendition.objects.filter(footage__release=release_720))
+    renditions = list(_published(release_720))
     by_name = {r.name: r for r in renditions}
     assert {r.kind for r in renditions} == set(Rendition.Kind.values)
     mp4s = ["720p.mp4", "480p.mp4", "360p.mp4"]
@@ -241,7 +247,7 @@ def test_release_page_offers_every_rung_best_first_and_lists_every_file(client, 
 
 def test_public_keys_are_one_opaque_prefix_per_publication_then_the_footage_and_the_name(release_720):
     footage = release_720.footage.get()
-    keys = {r.name: r.public_key for r in footage.renditions.all()}
+    keys = {r.name: r.public_key for r in _published(release_720)}
     prefixes = {key[: -len(name)] for name, key in keys.items()}
     assert len(prefixes) == 1
     (prefix,) = prefixes
@@ -266,6 +272,7 @@ def test_release_page_never_shows_internal_fields(client, release_720):
     assert footage.original_sha256 not in page
     assert footage.original_filename not in page
     assert "internal-publish-note" not in page
+    assert "internal-approval-note" not in page
     assert "internal-note-do-not-show" not in page
     assert release_720.created_by.username not in page
     for r in Rendition.objects.filter(footage=footage):
@@ -274,7 +281,7 @@ def test_release_page_never_shows_internal_fields(client, release_720):
 
 def test_every_file_linked_from_the_release_page_downloads_with_its_listed_hash(client, release_720):
     page = client.get(release_720.get_absolute_url()).content.decode()
-    for r in Rendition.objects.filter(footage__release=release_720):
+    for r in _published(release_720):
         assert r.sha256 in page
         body = b"".join(client.get(f"/media/{r.public_key}?download=1").streaming_content)
         assert hashlib.sha256(body).hexdigest() == r.sha256
@@ -287,24 +294,34 @@ def test_unknown_release_slug_is_404(client, db):
 # --- lists, cities, home -----------------------------------------------------------
 
 
-def _published_rows(n: int, *, city_slug: str = "detroit", prefix: str = "Listed") -> list[Release]:
-    """Published Release rows without footage: enough for list pages, which never read footage."""
+def _published_rows(n: int, *, city_slug: str = "detroit", prefix: str = "Listed") -> list[ReleaseVersion]:
+    """Published releases without footage (a Release, its approval and a public version
+    row each): enough for list pages, which never read footage."""
     author = UserFactory(username="list-author")
     city = City.objects.get(slug=city_slug)
     now = timezone.now()
-    return [
-        Release.objects.create(
-            title=f"{prefix} {city_slug} {i:02d}",
-            slug=f"{prefix.lower()}-{city_slug}-{i:02d}",
-            city=city,
-            encounter_date=datetime.date(2024, 4, 1) + datetime.timedelta(days=i),
-            summary="Summary.",
-            created_by=author,
-            status=Release.Status.PUBLISHED,
-            published_at=now - datetime.timedelta(minutes=i),
+    versions = []
+    for i in range(n):
+        fields = {
+            "title": f"{prefix} {city_slug} {i:02d}",
+            "city": city,
+            "encounter_date": datetime.date(2024, 4, 1) + datetime.timedelta(days=i),
+            "summary": "Summary.",
+        }
+        release = Release.objects.create(
+            **fields, slug=f"{prefix.lower()}-{city_slug}-{i:02d}", created_by=author, status=Release.Status.PUBLISHED
         )
-        for i in range(n)
-    ]
+        approval = Approval.objects.create(
+            release=release, approved_by=author, approved_at=now, note="", digest="0" * 64, content={}
+        )
+        version = ReleaseVersion.objects.create(
+            **fields, release=release, number=1, published_at=now - datetime.timedelta(minutes=i),
+            approval=approval, reason="First publication.", manifest="{}", manifest_sha256=f"{i:064d}",
+            signature="", key_fingerprint="",
+        )  # fmt: skip
+        Release.objects.filter(pk=release.pk).update(public_version=version, published_at=version.published_at)
+        versions.append(version)
+    return versions
 
 
 def test_release_list_paginates_newest_first(client, db):

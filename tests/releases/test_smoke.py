@@ -1,4 +1,4 @@
-from releases.models import Footage, Rendition
+from releases.models import Footage, PublishedFile, Rendition
 
 PACKAGE_360P = {
     "360p.mp4": Rendition.Kind.MP4,
@@ -17,7 +17,9 @@ def test_published_release_page_serves_every_file_of_the_package(client, publish
     footage = published_release.footage.get()
     assert footage.state == Footage.State.READY
     assert dict(footage.renditions.values_list("name", "kind")) == PACKAGE_360P
-    for r in footage.renditions.all():
+    published = {f.name: f for f in PublishedFile.objects.filter(footage__version=published_release.public_version)}
+    assert set(published) == set(PACKAGE_360P)
+    for r in published.values():
         assert r.public_key
         media = client.get(f"/media/{r.public_key}", HTTP_RANGE="bytes=0-99")
         assert media.status_code == 206, r.name

@@ -314,10 +314,13 @@ def test_post_preview_is_202_with_the_job_which_can_then_be_followed(
     assert body["preview_url"] == "http://testserver" + reverse("staff-media:preview", args=[job.pk])
     assert api.get(body["preview_url"]).status_code == 200
 
-    api.force_login(reviewer)
+    api.force_login(reviewer)  # reviewers judge plans, so they may watch previews too
     response = api.get(_job_url(job))
     assert response.status_code == 200
-    assert response.json()["preview_url"] is None  # reviewers cannot watch previews
+    assert response.json()["preview_url"] == body["preview_url"]
+
+    api.force_login(UserFactory(username="records", role="Records officer"))
+    assert api.get(_job_url(job)).status_code == 403  # no view of processing jobs at all
 
 
 def test_asking_twice_for_a_preview_returns_the_queued_one(api, uploader, footage):

@@ -66,7 +66,21 @@ def demo_plan(seconds: float, *, blackout: bool) -> list[dict]:
     return items
 
 
-ACCOUNTS = [("demo-uploader", "Uploader"), ("demo-reviewer", "Reviewer")]
+ACCOUNTS = [
+    ("demo-uploader", "Uploader"),
+    ("demo-reviewer", "Reviewer"),
+    ("demo-publisher", "Publisher"),
+    ("demo-records", "Records officer"),
+    ("demo-admin", "Administrator"),
+]
+# One demo release shows a correction: version 2 adds a redaction missed in version 1.
+CORRECTED = "philadelphia"
+CORRECTION_REASON = "A bystander's face reflected in a shop window was missed in version 1 (0:08 to 0:10)."
+CORRECTION_ITEM = {
+    "kind": "box", "start": 8.0, "end": 10.0, "category": "bystander_face", "exemption": "b7c",
+    "public_reason": "A bystander's face reflected in a window.",
+    "keyframes": [{"t": 8.0, "x": 0.05, "y": 0.05, "w": 0.15, "h": 0.2}],
+}  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -76,9 +90,9 @@ class Command(BaseCommand):
         # The worker is not running yet: run the real Celery task in this process.
         celery_app.conf.task_always_eager = True
         users = self._accounts()
-        uploader, reviewer = users["demo-uploader"], users["demo-reviewer"]
+        people = (users["demo-uploader"], users["demo-reviewer"], users["demo-publisher"])
         for city_slug, title, source, tone, seconds, date in DEMOS:
-            self._release(city_slug, title, source, tone, seconds, date, uploader, reviewer)
+            self._release(city_slug, title, source, tone, seconds, date, *people)
 
     def _accounts(self) -> dict[str, User]:
         cred_file = Path(settings.VAR_DIR) / "demo-credentials.json"
@@ -97,13 +111,14 @@ class Command(BaseCommand):
         cred_file.chmod(0o600)
         self.stdout.write("Demo staff accounts (log in at /staff/):")
         for username, role in ACCOUNTS:
-            self.stdout.write(f"  {role.lower():9} {username} / {creds[username]}")
+            self.stdout.write(f"  {role.lower():15} {username} / {creds[username]}")
         return users
 
-    def _release(self, city_slug, title, source, tone, seconds, date, uploader, reviewer) -> None:
+    def _release(self, city_slug, title, source, tone, seconds, date, uploader, reviewer, publisher) -> None:
         slug = f"demo-{city_slug}"
         release = Release.objects.filter(slug=slug).first()
-        if release and release.status == Release.Status.PUBLISHED:
+        done = city_slug != CORRECTED or (release is not None and release.versions.count() >= 2)
+        if release and release.is_published and release.status == Release.Status.PUBLISHED and done:
             self.stdout.write(f"  published already: {release.title}")
             return
         if release is None:
@@ -117,16 +132,41 @@ class Command(BaseCommand):
                 "where and when it happened, what the officers were doing, and what the footage shows.",
                 created_by=uploader,
             )
-        if release.status == Release.Status.WITHDRAWN:
-            self.stdout.write(f"  withdrawn, left alone: {release.title}")
+        if release.status in (Release.Status.WITHDRAWN, Release.Status.SCHEDULED):
+            self.stdout.write(f"  {release.get_status_display().lower()}, left alone: {release.title}")
             return
-        if release.status == Release.Status.IN_REVIEW and not release.footage.exists():
-            raise CommandError(f"{slug} is in review without footage; fix it in the admin.")
-        if release.status == Release.Status.DRAFT:
+        self._through_review(release, source, tone, seconds, uploader, reviewer, publisher)
+        self.stdout.write(self.style.SUCCESS(f"  published: {release.title}"))
+        release.refresh_from_db()
+        if city_slug == CORRECTED and release.versions.count() < 2:
+            workflow.start_correction(release, actor=publisher, reason=CORRECTION_REASON)
+            footage = release.footage.get()
+            items = [*redactions.current_plan(footage).items, CORRECTION_ITEM]
+            redactions.replace_plan(footage, items, actor=uploader)
+            self._through_review(release, source, tone, seconds, uploader, reviewer, publisher)
+            self.stdout.write(self.style.SUCCESS(f"  published a correction (version 2): {release.title}"))
+
+    def _through_review(self, release, source, tone, seconds, uploader, reviewer, publisher) -> None:
+        """Carry a release from wherever it stopped to published, one real step at a time."""
+        Status = Release.Status
+        release.refresh_from_db()
+        if release.status == Status.IN_REVIEW and not release.footage.exists():
+            raise CommandError(f"{release.slug} is in review without footage; fix it in the admin.")
+        if release.status in (Status.DRAFT, Status.CHANGES_REQUESTED):
             self._footage(release, source, tone, seconds, uploader)
             workflow.submit(release, actor=uploader, note="Demo: ready for review.")
-        workflow.publish(release, actor=reviewer, note="Demo: checked and approved.")
-        self.stdout.write(self.style.SUCCESS(f"  published: {release.title}"))
+            release.refresh_from_db()
+        if release.status == Status.PROCESSING:
+            workflow.settle_processing(release)
+            release.refresh_from_db()
+        if release.status == Status.IN_REVIEW:
+            workflow.approve(release, actor=reviewer, note="Demo: every redaction checked against the original.")
+            release.refresh_from_db()
+        if release.status == Status.APPROVED:
+            workflow.publish(release, actor=publisher, note="Demo: published.")
+            release.refresh_from_db()
+        if release.status != Status.PUBLISHED:
+            raise CommandError(f"{release.slug} stopped at {release.get_status_display().lower()}.")
 
     def _footage(self, release, source, tone, seconds, uploader) -> None:
         footage = release.footage.first()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from releases import redactions, workflow
-from releases.models import Footage, Release, Rendition
+from releases.models import Footage, PublishedFile, Release, Rendition
 from tests.conftest import upload
 from tests.factories import ReleaseFactory
 
@@ -88,21 +88,32 @@ def test_processing_on_s3_stores_hashed_renditions_in_the_private_bucket_only(s3
     assert not any(p.is_file() for p in media_roots["public"].rglob("*"))
 
 
+def _approve(release, uploader, reviewer):
+    workflow.submit(release, actor=uploader)
+    workflow.approve(release, actor=reviewer, note="Checked.")
+
+
+def _published_files(release):
+    release.refresh_from_db()
+    return list(PublishedFile.objects.filter(footage__version=release.public_version))
+
+
 def test_publishing_on_s3_copies_only_renditions_and_withdrawing_removes_them(
-    s3, processed_on_s3, draft_release, uploader, reviewer, django_capture_on_commit_callbacks
+    s3, processed_on_s3, draft_release, uploader, reviewer, publisher, django_capture_on_commit_callbacks
 ):
     footage = processed_on_s3
     assert footage.state == Footage.State.READY, footage.error
     private_before = objects(s3, PRIVATE_BUCKET)
 
-    workflow.submit(draft_release, actor=uploader)
-    assert objects(s3, PUBLIC_BUCKET) == {}  # submitting publishes nothing
+    _approve(draft_release, uploader, reviewer)
+    assert objects(s3, PUBLIC_BUCKET) == {}  # submitting and approving publish nothing
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.publish(draft_release, actor=reviewer)
+        workflow.publish(draft_release, actor=publisher)
     draft_release.refresh_from_db()
     assert draft_release.status == Release.Status.PUBLISHED
 
-    renditions = list(footage.renditions.all())
+    renditions = _published_files(draft_release)
+    assert {r.name for r in renditions} == set(footage.renditions.values_list("name", flat=True))
     public = objects(s3, PUBLIC_BUCKET)
     assert set(public) == {r.public_key for r in renditions}
     for r in renditions:
@@ -115,26 +126,26 @@ def test_publishing_on_s3_copies_only_renditions_and_withdrawing_removes_them(
     assert objects(s3, PRIVATE_BUCKET) == private_before
 
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.withdraw(draft_release, actor=reviewer, reason="Published in error.")
+        workflow.withdraw(draft_release, actor=publisher, reason="Published in error.")
     draft_release.refresh_from_db()
     assert draft_release.status == Release.Status.WITHDRAWN
     assert objects(s3, PUBLIC_BUCKET) == {}
-    assert not footage.renditions.exclude(public_key="").exists()
+    assert not PublishedFile.objects.filter(footage__footage=footage).exclude(public_key="").exists()
     assert objects(s3, PRIVATE_BUCKET) == private_before
 
 
 def test_publishing_on_s3_refuses_a_rendition_changed_in_the_private_bucket(
-    s3, processed_on_s3, draft_release, uploader, reviewer
+    s3, processed_on_s3, draft_release, uploader, reviewer, publisher
 ):
-    workflow.submit(draft_release, actor=uploader)
+    _approve(draft_release, uploader, reviewer)
     poster = processed_on_s3.renditions.get(kind=Rendition.Kind.POSTER)
     s3.put_object(Bucket=PRIVATE_BUCKET, Key=poster.private_key, Body=b"\xff\xd8\xff swapped image")
 
     with pytest.raises(workflow.WorkflowError, match="does not match its recorded SHA-256"):
-        workflow.publish(draft_release, actor=reviewer)
+        workflow.publish(draft_release, actor=publisher)
 
     draft_release.refresh_from_db()
-    assert draft_release.status == Release.Status.IN_REVIEW
+    assert draft_release.status == Release.Status.APPROVED
     assert objects(s3, PUBLIC_BUCKET) == {}  # nothing half-published
 
 
@@ -174,7 +185,7 @@ def loudness_between(path: Path, a: float, b: float) -> float:
 
 
 def test_the_whole_pipeline_on_s3_renders_the_plan_publishes_one_package_and_withdraws_it(
-    s3, draft_release, uploader, reviewer, clip, tmp_path, django_capture_on_commit_callbacks
+    s3, draft_release, uploader, reviewer, publisher, clip, tmp_path, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         footage = upload(draft_release, clip, actor=uploader)
@@ -203,12 +214,12 @@ def test_the_whole_pipeline_on_s3_renders_the_plan_publishes_one_package_and_wit
         assert private[r.private_key] == r.sha256
     assert objects(s3, PUBLIC_BUCKET) == {}  # rendered is not published
 
-    workflow.submit(draft_release, actor=uploader)
-    assert objects(s3, PUBLIC_BUCKET) == {}  # submitted is not published either
+    _approve(draft_release, uploader, reviewer)
+    assert objects(s3, PUBLIC_BUCKET) == {}  # submitted and approved is not published either
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.publish(draft_release, actor=reviewer)
+        workflow.publish(draft_release, actor=publisher)
 
-    renditions = list(footage.renditions.all())
+    renditions = _published_files(draft_release)
     public = objects(s3, PUBLIC_BUCKET)
     (token,) = {r.public_key.split("/")[1] for r in renditions}
     prefix = f"r/{token}/{footage.public_id.hex[:12]}/"
@@ -224,7 +235,7 @@ def test_the_whole_pipeline_on_s3_renders_the_plan_publishes_one_package_and_wit
     }
     assert len(unpublished) == 5
     assert not unpublished & set(public.values())
-    assert not other.renditions.exclude(public_key="").exists()
+    assert not PublishedFile.objects.filter(footage__footage=other).exists()
     assert not any(other.public_id.hex[:12] in key for key in public)
     assert footage.original_sha256 not in public.values()
 
@@ -252,7 +263,7 @@ def test_the_whole_pipeline_on_s3_renders_the_plan_publishes_one_package_and_wit
 
     private_before = objects(s3, PRIVATE_BUCKET)
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.withdraw(draft_release, actor=reviewer, reason="Published in error.")
+        workflow.withdraw(draft_release, actor=publisher, reason="Published in error.")
     assert objects(s3, PUBLIC_BUCKET) == {}
-    assert not footage.renditions.exclude(public_key="").exists()
+    assert not PublishedFile.objects.filter(footage__footage=footage).exclude(public_key="").exists()
     assert objects(s3, PRIVATE_BUCKET) == private_before
