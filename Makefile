@@ -53,8 +53,11 @@ serve: $(VENV)/.runtime .env
 worker: $(VENV)/.runtime .env
 	$(BIN)/celery -A portal worker --queues default,media --concurrency 1 --loglevel INFO
 
+# Everything but the real-worker tests on every core (pytest-xdist), then those alone:
+# they time kills and heartbeats, so they get the machine to themselves.
 test: $(VENV)/.dev
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto -m "not integration"
+	$(BIN)/pytest -m integration
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

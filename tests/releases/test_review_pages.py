@@ -207,7 +207,7 @@ def test_the_action_table_names_each_person_action_of_the_workflow_with_its_capa
     for action, spec in review.ACTIONS.items():
         capability = workflow.TRANSITIONS[action][2]
         for role, user in users.items():
-            assert spec.allowed(user) == workflow._can(user, capability), (action, role)
+            assert spec.allowed(user) == workflow.can(user, capability), (action, role)
 
 
 # --- notes, reasons and times ------------------------------------------------------------------

@@ -37,6 +37,9 @@ from tests.releases.test_celery_integration import _database_url
 
 pytestmark = [
     pytest.mark.integration,
+    # Under pytest-xdist (make test, CI) every test that starts a real worker runs in the
+    # same xdist process, one after another: they share one broker queue.
+    pytest.mark.xdist_group("celery-broker"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("reference_data"),
 ]
