@@ -101,6 +101,8 @@ def publish_scheduled(release: Release, ctx: Context) -> list[str]:
 
 
 def publish(release: Release, ctx: Context) -> list[str]:
+    """Freeze the approved content as the next version, copy its files into public
+    storage (re-hashed on the way), sign its manifest, and retire the previous version."""
     approval = approvals.current(release)
     if approval is None:
         raise WorkflowError("Only an approved release can be published.")
@@ -115,10 +117,9 @@ def publish(release: Release, ctx: Context) -> list[str]:
 
     now = timezone.now()
     previous = release.public_version
-    number = (release.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = ReleaseVersion.objects.create(
         release=release,
-        number=number,
+        number=(release.versions.aggregate(n=Max("number"))["n"] or 0) + 1,
         title=release.title,
         summary=release.summary,
         city=release.city,
@@ -130,34 +131,7 @@ def publish(release: Release, ctx: Context) -> list[str]:
     )
     prefix = storage.public_prefix()
     for position, f in enumerate(footage):
-        published_footage = PublishedFootage.objects.create(
-            version=version,
-            footage=f,
-            public_id=f.public_id,
-            label=f.label,
-            duration=f.duration,
-            plan=f.rendered_plan,
-            position=position,
-        )
-        files = []
-        for r in f.renditions.all():
-            # One directory per recording: HLS playlists and the storyboard index refer
-            # to their neighbours by relative name.
-            name = f"{prefix}{f.public_id.hex[:12]}/{r.name}"
-            try:
-                stored = storage.copy_verified(
-                    storage.private_storage(), r.private_key, storage.public_storage(), name, r.sha256
-                )
-            except storage.IntegrityError as exc:
-                raise WorkflowError(f"Publication refused: {exc}") from exc
-            ctx.written.append(stored)
-            files.append(
-                PublishedFile(
-                    footage=published_footage, kind=r.kind, rung=r.rung, name=r.name, public_key=stored,
-                    mime_type=r.mime_type, size=r.size, sha256=r.sha256, width=r.width, height=r.height,
-                )
-            )  # fmt: skip
-        PublishedFile.objects.bulk_create(files)
+        _copy_to_public(f, version, position, prefix, ctx)
     manifests.sign(version, previous=previous)
     version.save(update_fields=["manifest", "manifest_sha256", "signature", "key_fingerprint"])
 
@@ -168,24 +142,57 @@ def publish(release: Release, ctx: Context) -> list[str]:
     release.published_at = release.published_at or now
     release.correction_reason = ""
     release.publish_at = None
-    ctx.summary.update({"version": number, "manifest_sha256": version.manifest_sha256})
-    ctx.public.update(
-        {
-            "release": release.slug,
-            "title": version.title,
-            "city": version.city.slug,
-            "version": number,
-            "reason": version.reason,
-            "supersedes": previous.number if previous else None,
-            "manifest_sha256": version.manifest_sha256,
-            "files": {
-                f"{pf.public_id.hex}/{file.name}": file.sha256
-                for pf in version.footage.prefetch_related("files")
-                for file in pf.files.all()
-            },
-        }
-    )
+    ctx.summary.update({"version": version.number, "manifest_sha256": version.manifest_sha256})
+    ctx.public.update(_public_record(version, previous))
     return ["public_version", "published_by", "published_at", "correction_reason", "publish_at"]
+
+
+def _copy_to_public(f: Footage, version: ReleaseVersion, position: int, prefix: str, ctx: Context) -> None:
+    published_footage = PublishedFootage.objects.create(
+        version=version,
+        footage=f,
+        public_id=f.public_id,
+        label=f.label,
+        duration=f.duration,
+        plan=f.rendered_plan,
+        position=position,
+    )
+    files = []
+    for r in f.renditions.all():
+        # One directory per recording: HLS playlists and the storyboard index refer to
+        # their neighbours by relative name.
+        name = f"{prefix}{f.public_id.hex[:12]}/{r.name}"
+        try:
+            stored = storage.copy_verified(storage.private_storage(), r.private_key, storage.public_storage(), name,
+                                           r.sha256)  # fmt: skip
+        except storage.IntegrityError as exc:
+            raise WorkflowError(f"Publication refused: {exc}") from exc
+        ctx.written.append(stored)  # removed again if the transaction fails
+        files.append(
+            PublishedFile(
+                footage=published_footage, kind=r.kind, rung=r.rung, name=r.name, public_key=stored,
+                mime_type=r.mime_type, size=r.size, sha256=r.sha256, width=r.width, height=r.height,
+            )
+        )  # fmt: skip
+    PublishedFile.objects.bulk_create(files)
+
+
+def _public_record(version: ReleaseVersion, previous: ReleaseVersion | None) -> dict:
+    """The public part of the publication's audit entry: no staff names, no notes."""
+    return {
+        "release": version.release.slug,
+        "title": version.title,
+        "city": version.city.slug,
+        "version": version.number,
+        "reason": version.reason,
+        "supersedes": previous.number if previous else None,
+        "manifest_sha256": version.manifest_sha256,
+        "files": {
+            f"{pf.public_id.hex}/{file.name}": file.sha256
+            for pf in version.footage.prefetch_related("files")
+            for file in pf.files.all()
+        },
+    }
 
 
 def start_correction(release: Release, ctx: Context) -> list[str]:

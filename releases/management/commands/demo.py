@@ -73,6 +73,7 @@ ACCOUNTS = [
     ("demo-records", "Records officer"),
     ("demo-admin", "Administrator"),
 ]
+WAITING_SLUG = "demo-buffalo-waiting"
 # One demo release shows a correction: version 2 adds a redaction missed in version 1.
 CORRECTED = "philadelphia"
 CORRECTION_REASON = "A bystander's face reflected in a shop window was missed in version 1 (0:08 to 0:10)."
@@ -93,6 +94,27 @@ class Command(BaseCommand):
         people = (users["demo-uploader"], users["demo-reviewer"], users["demo-publisher"])
         for city_slug, title, source, tone, seconds, date in DEMOS:
             self._release(city_slug, title, source, tone, seconds, date, *people)
+        self._waiting_for_review(users["demo-uploader"])
+
+    def _waiting_for_review(self, uploader) -> None:
+        """One more release, submitted but not approved: something for demo-reviewer to review."""
+        release = Release.objects.filter(slug=WAITING_SLUG).first()
+        if release is not None and release.status != Release.Status.DRAFT:
+            self.stdout.write(f"  {release.get_status_display().lower()}: {release.title}")
+            return
+        city = City.objects.get(slug="buffalo")
+        if release is None:
+            release = Release.objects.create(
+                slug=WAITING_SLUG,
+                title="Consensual encounter at a bus stop (demonstration, waiting for review)",
+                city=city,
+                encounter_date=datetime.date(2024, 9, 12),
+                summary=f"{DEMO_NOTE} It is left waiting for review so that demo-reviewer has something to check.",
+                created_by=uploader,
+            )
+        self._footage(release, "testsrc2", 494, 12, uploader)
+        workflow.submit(release, actor=uploader, note="Demo: please check the face at 0:01-0:06.")
+        self.stdout.write(self.style.SUCCESS(f"  waiting for review: {release.title}"))
 
     def _accounts(self) -> dict[str, User]:
         cred_file = Path(settings.VAR_DIR) / "demo-credentials.json"
