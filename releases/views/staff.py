@@ -21,13 +21,30 @@ from releases.models import Footage, ProcessingJob, Rendition
 from releases.views import ranged
 
 
+def _gate(request, capability):
+    """Anonymous: to the login page. Without the capability: 404, not 403, so the answer
+    does not confirm that the file exists. None: go ahead."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+    if not capability(request.user):
+        raise Http404("No file here.")
+    return None
+
+
+def _serve_private(request, key: str, **file):
+    """A file from private storage, with Range support. Unreviewed or unredacted material:
+    no shared cache may keep it, and no search engine index it."""
+    response = ranged.serve(request, storage.private_storage(), key, **file)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @require_safe
 def preview_file(request, job_id: int):
     """A finished preview's MP4, with Range support so the browser can seek."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-    if not permissions.can_watch_previews(request.user):
-        raise Http404("No preview here.")  # not 403: do not confirm that the preview exists
+    if refused := _gate(request, permissions.can_watch_previews):
+        return refused
     job = (
         ProcessingJob.objects.filter(
             pk=job_id, kind=ProcessingJob.Kind.PREVIEW, state=ProcessingJob.State.SUCCEEDED, output_size__isnull=False
@@ -38,19 +55,14 @@ def preview_file(request, job_id: int):
     )
     if job is None:
         raise Http404("No preview here.")
-    response = ranged.serve(
+    return _serve_private(
         request,
-        storage.private_storage(),
         job.output_key,
         size=job.output_size,
         content_type="video/mp4",
         etag=job.output_sha256,
         filename=f"preview-{job.footage.public_id.hex[:12]}-plan-v{job.plan.version}.mp4",
     )
-    # Unreviewed material: no shared cache may keep it, and no search engine index it.
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 @require_safe
@@ -59,25 +71,19 @@ def rendition_file(request, pk: int):
     review page's player, with Range support. Permission: permissions.can_watch_previews.
 
     Renders are unreviewed until published: private storage, never cached, never indexed."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-    if not permissions.can_watch_previews(request.user):
-        raise Http404("No file here.")  # not 403: do not confirm that the file exists
+    if refused := _gate(request, permissions.can_watch_previews):
+        return refused
     rendition = Rendition.objects.select_related("footage").filter(pk=pk).first()
     if rendition is None:
         raise Http404("No file here.")
-    response = ranged.serve(
+    return _serve_private(
         request,
-        storage.private_storage(),
         rendition.private_key,
         size=rendition.size,
         content_type=rendition.mime_type,
         etag=rendition.sha256,
         filename=f"render-{rendition.footage.public_id.hex[:12]}-{rendition.filename}",
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 @require_safe
@@ -86,10 +92,8 @@ def original_file(request, public_id: str):
 
     Every download is written to the audit log ("footage.original_downloaded") before a
     byte is sent; see _starts_download for which Range requests count as one."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-    if not permissions.can_download_originals(request.user):
-        raise Http404("No recording here.")  # not 403: do not confirm that the recording exists
+    if refused := _gate(request, permissions.can_download_originals):
+        return refused
     try:
         footage = Footage.objects.get(public_id=uuid.UUID(public_id))
     except (ValueError, Footage.DoesNotExist):
@@ -106,19 +110,14 @@ def original_file(request, public_id: str):
             },
         )
     safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", footage.original_filename)[-120:] or "recording"
-    response = ranged.serve(
+    return _serve_private(
         request,
-        storage.private_storage(),
         footage.original_key,
         size=footage.original_size,
         content_type=mimetypes.guess_type(safe_name)[0] or "application/octet-stream",
         etag=footage.original_sha256,
         filename=f"original-{footage.public_id.hex[:12]}-{safe_name}",
     )
-    # Unredacted evidence: no shared cache may keep it, and no search engine index it.
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 def _starts_download(request, footage: Footage) -> bool:
