@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -262,9 +263,47 @@ CELERY_BEAT_SCHEDULE = {
         "task": "releases.tasks.checkpoint_audit",
         "schedule": env.int("AUDIT_CHECKPOINT_INTERVAL", default=3600),
     },
+    # Access requests: recompute every clock and e-mail the records officers what is due
+    # soon or overdue, once a day at ACCESS_DIGEST_HOUR (agency time).
+    "access-request-digest": {
+        "task": "releases.tasks.send_deadline_digest",
+        "schedule": crontab(hour=env.int("ACCESS_DIGEST_HOUR", default=7), minute=0),
+    },
+    # E-mails whose send failed or whose task was lost are retried from the outbox.
+    "retry-outbox": {"task": "releases.tasks.retry_outbox", "schedule": env.int("OUTBOX_RETRY_INTERVAL", default=120)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- E-MAIL -----------------------------------------------------------------
+# Default: every message is written as a file under var/mail (nothing leaves the
+# machine). Production: EMAIL_URL=smtp+tls://user:password@smtp.example.gov:587.
+if env("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ...
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Footage portal <records@localhost>")
+# Where the records officers' daily digest goes when no officer has an e-mail address.
+RECORDS_OFFICE_EMAIL = env("RECORDS_OFFICE_EMAIL", default="")
+# Absolute links in e-mails (status pages, releases).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# An outbox e-mail is retried with growing waits and given up after this many attempts.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+
+# --- ACCESS REQUESTS ---------------------------------------------------------
+# Key that derives each request's private status token (default: SECRET_KEY; changing
+# it invalidates every status link already sent).
+ACCESS_TOKEN_KEY = env("ACCESS_TOKEN_KEY", default="") or SECRET_KEY
+# Filing limits, counted from saved requests so they hold across processes and servers.
+ACCESS_REQUEST_LIMIT_PER_IP_HOUR = env.int("ACCESS_REQUEST_LIMIT_PER_IP_HOUR", default=5)
+ACCESS_REQUEST_LIMIT_PER_IP_DAY = env.int("ACCESS_REQUEST_LIMIT_PER_IP_DAY", default=20)
+ACCESS_REQUEST_LIMIT_PER_EMAIL_DAY = env.int("ACCESS_REQUEST_LIMIT_PER_EMAIL_DAY", default=5)
+# The digest lists open requests due within this many working days.
+ACCESS_DUE_SOON_WORKING_DAYS = env.int("ACCESS_DUE_SOON_WORKING_DAYS", default=5)
+# Trust the last address of X-Forwarded-For (set only behind a proxy that writes it).
+TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 
 # --- CACHE ------------------------------------------------------------------
 CACHES = {

@@ -14,6 +14,10 @@ admin.site.index_title = "Releases, footage and review"
 
 urlpatterns = [
     path("staff/review/", include(("releases.views.review_urls", "review"), namespace="review")),
+    path(
+        "staff/requests/",
+        include(("releases.views.requests_staff_urls", "staff-requests"), namespace="staff-requests"),
+    ),
     path("staff/", admin.site.urls),
     path("staff-media/", include(("releases.views.staff_urls", "staff-media"), namespace="staff-media")),
     path("api/", include("releases.api.urls")),

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission
 
 EDIT_REDACTION_PLAN = "releases.edit_redaction_plan"
 DOWNLOAD_ORIGINAL = "releases.download_original"
+HANDLE_ACCESS_REQUESTS = "releases.handle_accessrequest"
 
 _VIEW = [
     "releases.view_city",
@@ -50,8 +51,18 @@ ROLES: dict[str, list[str]] = {
         "releases.withdraw_release",
         "releases.correct_release",
     ],
-    # Handles access requests (issue 5 adds those permissions); sees releases to link them.
-    RECORDS_OFFICER: ["releases.view_city", "releases.view_release", "releases.view_releaseversion"],
+    # Handles access requests: the queue, messages, decisions, linking releases that answer
+    # them (so it sees releases, but cannot change or publish them).
+    RECORDS_OFFICER: [
+        "releases.view_city",
+        "releases.view_release",
+        "releases.view_releaseversion",
+        "releases.view_exemption",
+        HANDLE_ACCESS_REQUESTS,
+        "releases.view_accessrequest",
+        "releases.view_requestevent",
+        "releases.view_outboundemail",
+    ],
     # Manages accounts and roles, reads the full audit log.
     ADMINISTRATOR: [
         *_VIEW,
@@ -63,6 +74,8 @@ ROLES: dict[str, list[str]] = {
         "releases.view_auditcheckpoint",
         "releases.add_exemption",
         "releases.change_exemption",
+        "releases.view_accessrequest",
+        "releases.view_outboundemail",
     ],
 }
 
@@ -137,3 +150,8 @@ def can_upload_footage(user) -> bool:
 
 def can_view_audit_log(user) -> bool:
     return _staff(user) and user.has_perm("releases.view_auditentry")
+
+
+def can_handle_access_requests(user) -> bool:
+    """The records officer's work: the request queue, messages, decisions, linking releases."""
+    return _staff(user) and user.has_perm(HANDLE_ACCESS_REQUESTS)

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from releases import audit, processing, workflow
+from releases import access, audit, digest, outbox, processing, workflow
 from releases.media import pipeline
 
 
@@ -46,3 +46,42 @@ def checkpoint_audit() -> int | None:
     Idempotent: nothing is written when no entry was added since the last checkpoint."""
     point = audit.checkpoint()
     return point.pk if point else None
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    # Growing waits between attempts; the outbox row counts attempts and gives up at
+    # OUTBOX_MAX_ATTEMPTS, and beat's retry_outbox picks up anything whose task was lost.
+    max_retries=None,
+)
+def send_email(self, email_id: int) -> bool:
+    """Send one outbox e-mail. Idempotent: a sent or claimed message is skipped."""
+    try:
+        return outbox.deliver(email_id)
+    except outbox.DeliveryFailed as exc:
+        retries = self.request.retries
+        raise self.retry(exc=exc, countdown=min(6 * 3600, 30 * 2 ** (retries + 1))) from exc
+
+
+@shared_task(acks_late=True)
+def retry_outbox() -> int:
+    """Re-queue pending e-mails whose wait is over or whose task was lost."""
+    ids = outbox.due_for_retry()
+    for email_id in ids:
+        send_email.delay(email_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def send_deadline_digest() -> int:
+    """Daily: recompute every access request's clock, then e-mail the records officers
+    what is due soon and what is overdue."""
+    access.recompute_clocks()
+    return digest.send()
+
+
+@shared_task(acks_late=True)
+def notify_requesters(release_id: int) -> int:
+    """After a publication: tell the requesters whose requests this release answers."""
+    return access.notify_published(release_id)

@@ -95,6 +95,19 @@ def publisher(db):
 
 
 @pytest.fixture
+def records_officer(db):
+    return UserFactory(username="records", role="Records officer", email="records@agency.example")
+
+
+@pytest.fixture
+def access_request(db):
+    """A freshly filed access request (Detroit) and its private status token."""
+    from tests.factories import file_access_request
+
+    return file_access_request()
+
+
+@pytest.fixture
 def draft_release(uploader):
     return ReleaseFactory(created_by=uploader)
 

@@ -53,3 +53,38 @@ def plan_item(kind: str = "box", start: float = 0.2, end: float = 1.0, **overrid
     }
     item.update(overrides)
     return item
+
+
+def filing_data(**overrides) -> dict:
+    """Valid data for releases.access.file_request (what the form and the API pass on)."""
+    data = {
+        "requester_name": "Rosa Martínez",
+        "organization": "Detroit Rights Coalition",
+        "email": "rosa@example.org",
+        "phone": "+1 313 555 0142",
+        "postal_address": "1 Example Street, Detroit, MI",
+        "category": "public_interest",
+        "subject": "on_behalf",
+        "language": "en",
+        "show_identity": False,
+        "date_from": None,
+        "date_to": None,
+        "place": "Outside the courthouse on Griswold Street",
+        "description": "Body-worn camera footage of the arrest of my client on the morning of 4 March.",
+        "expedite_requested": False,
+        "expedite_justification": "",
+        "expedite_certified": False,
+        "fee_waiver_requested": False,
+        "fee_waiver_justification": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def file_access_request(*, cities=None, ip="203.0.113.9", now=None, **overrides):
+    """File a request through releases.access, as the form would. Returns (request, token)."""
+    from releases import access
+    from releases.models import City
+
+    cities = cities if cities is not None else [City.objects.get(slug="detroit")]
+    return access.file_request(filing_data(**overrides), cities=cities, ip=ip, now=now)

@@ -6,15 +6,26 @@ from releases.models.footage import Footage, Rendition
 from releases.models.jobs import ProcessingJob
 from releases.models.redactions import Exemption, Redaction, RedactionPlan
 from releases.models.releases import Approval, Release
+from releases.models.requests import (
+    AccessRequest,
+    ClockPause,
+    OutboundEmail,
+    RequestEvent,
+    RequestRelease,
+    TrackingSequence,
+)
 from releases.models.versions import PublishedFile, PublishedFootage, ReleaseVersion, SigningKey
 
 __all__ = [
+    "AccessRequest",
     "Approval",
     "AuditCheckpoint",
     "AuditEntry",
     "City",
+    "ClockPause",
     "Exemption",
     "Footage",
+    "OutboundEmail",
     "ProcessingJob",
     "PublishedFile",
     "PublishedFootage",
@@ -23,5 +34,8 @@ __all__ = [
     "Release",
     "ReleaseVersion",
     "Rendition",
+    "RequestEvent",
+    "RequestRelease",
     "SigningKey",
+    "TrackingSequence",
 ]

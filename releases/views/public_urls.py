@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from releases.views import audit, public, verification
+from releases.views import audit, public, request_log, requests, verification
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -33,4 +33,15 @@ urlpatterns = [
     path("audit.json", audit.audit_log_json, name="audit-json"),
     path("cities/<slug:slug>/", public.city_detail, name="city-detail"),
     path("media/<path:name>", public.media_file, name="media"),
+    # Access requests: filing and the requester's private status page (views/requests.py)...
+    path("requests/new/", requests.file_request, name="request-file"),
+    path("requests/status/<str:token>/", requests.status_page, name="request-status"),
+    path("requests/status/<str:token>/<str:action>/", requests.status_action, name="request-status-action"),
+    # ...and the public request log (views/request_log.py).
+    path("requests/", request_log.request_log, name="request-log"),
+    path("requests/log.csv", request_log.request_log_csv, name="request-log-csv"),
+    path("requests/feed/", request_log.RequestLogFeed(), name="request-log-feed"),
+    re_path(
+        r"^requests/(?P<tracking_number>BWC-\d{4}-\d{6})/$", request_log.request_log_detail, name="request-log-detail"
+    ),
 ]

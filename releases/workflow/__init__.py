@@ -280,6 +280,10 @@ def _transition(release: Release, action: str, *, actor, note: str, **params) ->
                 # A signed checkpoint right after every public act: the published record
                 # can then never be cut back to before it without the cut showing.
                 transaction.on_commit(_checkpoint, robust=True)
+            if target == Status.PUBLISHED:
+                # Requesters whose access requests this release answers are told (releases.access).
+                pk = locked.pk
+                transaction.on_commit(lambda: _notify_requesters(pk), robust=True)
     except Exception:
         # Nothing half-published: files copied before a refused or failed commit go away.
         storage.delete_quietly(storage.public_storage(), ctx.written)
@@ -300,6 +304,12 @@ def _check_approval_current(release: Release) -> None:
 
 def _checkpoint() -> None:
     audit.checkpoint()
+
+
+def _notify_requesters(release_id: int) -> None:
+    from releases import tasks  # tasks imports this package
+
+    tasks.notify_requesters.delay(release_id)
 
 
 def _record_scheduled_failure(release: Release, error: str) -> None:
