@@ -50,21 +50,21 @@ DECIDABLE = {Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS}
 DECIDED = set(AccessRequest.DECISIONS)
 
 TRANSITIONS = {
-    # action            allowed from                                        to                        who
-    "acknowledge":     ({Status.SUBMITTED},                                 Status.ACKNOWLEDGED,      {HANDLE}),
-    "begin":           (DECIDABLE,                                          Status.IN_PROGRESS,       {HANDLE}),
-    "await_requester": (DECIDABLE,                                          Status.AWAITING_REQUESTER, {HANDLE}),  # noqa: E501
-    "resume":          ({Status.AWAITING_REQUESTER},                        Status.IN_PROGRESS,       {HANDLE}),
-    "grant_in_full":   (DECIDABLE,                                          Status.GRANTED_FULL,      {HANDLE}),
-    "grant_in_part":   (DECIDABLE,                                          Status.GRANTED_PART,      {HANDLE}),
-    "deny":            (DECIDABLE,                                          Status.DENIED,            {HANDLE}),
-    "no_records":      (DECIDABLE,                                          Status.NO_RECORDS,        {HANDLE}),
-    "refer":           (DECIDABLE,                                          Status.REFERRED,          {HANDLE}),
-    "withdraw":        (OPEN,                                               Status.WITHDRAWN,         {REQUESTER, HANDLE}),
-    "appeal":          (DECIDED,                                            Status.APPEALED,          {REQUESTER}),
-    "uphold":          ({Status.APPEALED},                                  Status.APPEAL_UPHELD,     {HANDLE}),
-    "reverse":         ({Status.APPEALED},                                  Status.APPEAL_REVERSED,   {HANDLE}),
-    "remand":          ({Status.APPEALED},                                  Status.IN_PROGRESS,       {HANDLE}),
+    # action            allowed from                  to                          who
+    "acknowledge":      ({Status.SUBMITTED},           Status.ACKNOWLEDGED,        {HANDLE}),
+    "begin":            (DECIDABLE,                    Status.IN_PROGRESS,         {HANDLE}),
+    "await_requester":  (DECIDABLE,                    Status.AWAITING_REQUESTER,  {HANDLE}),
+    "resume":           ({Status.AWAITING_REQUESTER},  Status.IN_PROGRESS,         {HANDLE}),
+    "grant_in_full":    (DECIDABLE,                    Status.GRANTED_FULL,        {HANDLE}),
+    "grant_in_part":    (DECIDABLE,                    Status.GRANTED_PART,        {HANDLE}),
+    "deny":             (DECIDABLE,                    Status.DENIED,              {HANDLE}),
+    "no_records":       (DECIDABLE,                    Status.NO_RECORDS,          {HANDLE}),
+    "refer":            (DECIDABLE,                    Status.REFERRED,            {HANDLE}),
+    "withdraw":         (OPEN,                         Status.WITHDRAWN,           {REQUESTER, HANDLE}),
+    "appeal":           (DECIDED,                      Status.APPEALED,            {REQUESTER}),
+    "uphold":           ({Status.APPEALED},            Status.APPEAL_UPHELD,       {HANDLE}),
+    "reverse":          ({Status.APPEALED},            Status.APPEAL_REVERSED,     {HANDLE}),
+    "remand":           ({Status.APPEALED},            Status.IN_PROGRESS,         {HANDLE}),
 }  # fmt: skip
 
 DECISION_ACTIONS = ("grant_in_full", "grant_in_part", "deny", "no_records", "refer")
