@@ -38,6 +38,13 @@ def media_roots(settings, tmp_path):
     return {"private": private, "public": public}
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness (~0.5 s a user) is not under test: every staff user a
+    test creates would pay it. Tests of sign-in behaviour still sign in for real."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def signing_key_pem() -> str:
     return signing.generate_private_key_pem()

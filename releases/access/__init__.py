@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from releases import audit, deadlines, outbox, permissions
 from releases.access import clock
-from releases.access.clock import today
 from releases.access.filing import (
+    FilingLimited,
     FilingRefused,
     by_token,
     client_ip,
@@ -93,6 +94,7 @@ REQUESTER_ACTOR = Requester()
 __all__ = [
     "REQUESTER_ACTOR",
     "AccessError",
+    "FilingLimited",
     "FilingRefused",
     "by_token",
     "client_ip",
@@ -277,9 +279,12 @@ def _transition(req: AccessRequest, action: str, *, actor, note: str, **params) 
     with transaction.atomic():
         locked = AccessRequest.objects.select_for_update().get(pk=req.pk)
         if locked.status not in sources:
-            raise AccessError(f"Cannot {verb} a request that is {locked.get_status_display().lower()}.")
+            raise AccessError(
+                _("Cannot %(verb)s a request that is %(status)s.")
+                % {"verb": _(verb), "status": _(locked.get_status_display()).lower()}
+            )
         from_status = locked.status
-        day = today()
+        day = clock.today()
         fields = _EFFECTS[action](locked, day, note=note, **params)
         locked.status = target
         if target in OPEN or target == Status.APPEALED:
@@ -355,11 +360,11 @@ def _withdraw(req, day, *, note):
 
 
 def _appeal(req, day, *, note):
-    if req.appeal_due_on is None or day > req.appeal_due_on:
+    if req.appeal_due_on is None:
+        raise AccessError(_("This decision cannot be appealed."))
+    if day > req.appeal_due_on:
         raise AccessError(
-            f"The time to appeal ended on {req.appeal_due_on:%B %-d, %Y}."
-            if req.appeal_due_on
-            else "This decision cannot be appealed."
+            _("The time to appeal ended on %(date)s.") % {"date": formats.date_format(req.appeal_due_on, "DATE_FORMAT")}
         )
     req.appealed_on = day
     req.appeal_reason = note
@@ -473,10 +478,17 @@ def requester_reply(req: AccessRequest, *, body: str) -> RequestEvent:
             raise AccessError("This request is closed; file a new request instead.")
         event = _event(locked, Kind.MESSAGE, actor=None, body=body, visible=True)
         _audit(locked, "requester_reply", None, {}, "")
-        if locked.assigned_to and locked.assigned_to.email:
+        # The assigned officer is told; with nobody assigned, every records officer is.
+        if locked.assigned_to:
+            to = [locked.assigned_to.email] if locked.assigned_to.email else []
+        else:
+            from releases import digest
+
+            to = digest.recipients()
+        for address in to:
             outbox.queue(
                 "staff_reply_notice",
-                to=locked.assigned_to.email,
+                to=address,
                 template="releases/email/staff_reply_notice.txt",
                 context={"req": locked},
             )

@@ -21,6 +21,10 @@ class FilingRefused(Exception):
     """The request was not saved; the message says why, for the person filing it."""
 
 
+class FilingLimited(FilingRefused):
+    """Refused because of the filing limits (HTTP 429 for the form and the API)."""
+
+
 def client_ip(request) -> str:
     """The filer's address: REMOTE_ADDR, or the last X-Forwarded-For hop when the proxy in
     front is trusted to write it (TRUST_X_FORWARDED_FOR)."""
@@ -47,14 +51,14 @@ def check_limits(*, email: str, ip_fingerprint: str, now: datetime.datetime | No
         hour = requests.filter(filer_fingerprint=ip_fingerprint, received_at__gte=now - timedelta(hours=1)).count()
         day = requests.filter(filer_fingerprint=ip_fingerprint, received_at__gte=now - timedelta(days=1)).count()
         if hour >= settings.ACCESS_REQUEST_LIMIT_PER_IP_HOUR or day >= settings.ACCESS_REQUEST_LIMIT_PER_IP_DAY:
-            raise FilingRefused(
+            raise FilingLimited(
                 "Too many requests have been filed from your network recently. Please try again later, "
                 "or write to the records office."
             )
     if email:
         by_email = requests.filter(email__iexact=email, received_at__gte=now - timedelta(days=1)).count()
         if by_email >= settings.ACCESS_REQUEST_LIMIT_PER_EMAIL_DAY:
-            raise FilingRefused(
+            raise FilingLimited(
                 f"This e-mail address has filed {by_email} requests in the last 24 hours, the most we accept "
                 "in a day. Please try again tomorrow, or add to one of your open requests by replying on "
                 "its status page."
