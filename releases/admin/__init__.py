@@ -4,4 +4,4 @@ The admin never writes Release.status itself; its buttons call releases.workflow
 Importing the modules registers their ModelAdmins.
 """
 
-from releases.admin import audit, footage, jobs, readonly, redactions, releases  # noqa: F401
+from releases.admin import audit, footage, jobs, readonly, redactions, releases, requests  # noqa: F401

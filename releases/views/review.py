@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from releases import approvals, permissions, redactions, workflow
 from releases.models import Approval, AuditEntry, Footage, Release, Rendition
+from releases.selectors import requests_staff
 
 Status = Release.Status
 
@@ -212,6 +213,7 @@ def release_page(request, pk: int):
         "audit_trail": _audit_trail(release, footage),
         "actions": _action_forms(release, user, conflict),
         "conflict": conflict,
+        "times_requested": requests_staff.times_requested(release),  # FOIA rule of 3
         "time_zone": settings.TIME_ZONE,
         "now_local": timezone.localtime(timezone.now(), site_zone()).strftime("%Y-%m-%dT%H:%M"),
     }

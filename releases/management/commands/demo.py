@@ -13,12 +13,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from portal.celery import app as celery_app
+from releases import access, redactions, workflow
 from releases import footage as footage_service
-from releases import redactions, workflow
 from releases.media import ffmpeg, storage
-from releases.models import City, Footage, Release
+from releases.models import AccessRequest, City, Exemption, Footage, Release
 
 DEMO_NOTE = "Demonstration release made from a synthetic test pattern; it shows no real encounter."
 
@@ -84,6 +85,28 @@ CORRECTION_ITEM = {
 }  # fmt: skip
 
 
+# Access requests, each filed this many days ago and taken this far through releases.access.
+# E-mail addresses are on example.org; the mail is written under var/mail.
+REQUESTS = [
+    # key, city, days ago, what happens, filing overrides
+    ("granted", "detroit", 45, "grant_in_part", {"organization": "Motor City Press (demo)", "category": "news_media",
+                                                  "show_identity": True}),
+    ("overdue", "baltimore", 40, "begin", {"subject": "self", "category": "individual"}),
+    ("expedite", "washington-dc", 2, "none", {"expedite_requested": True, "expedite_certified": True,
+                                              "expedite_justification": "A removal hearing next week depends on it."}),
+    ("paused", "philadelphia", 12, "await_requester", {"fee_waiver_requested": True,
+                                                      "fee_waiver_justification": "A non-profit legal clinic."}),
+    ("appealed", "buffalo", 35, "appeal", {}),
+    ("popular-1", "buffalo", 20, "link_waiting", {}),
+    ("popular-2", "buffalo", 15, "link_waiting", {}),
+    ("popular-3", "buffalo", 9, "link_waiting", {"language": "es"}),
+]  # fmt: skip
+DEMO_REQUEST_TEXT = (
+    "Demonstration request: body-worn camera footage of an encounter on the date and at the place given. "
+    "Filed by the demo command; no real person made it."
+)
+
+
 class Command(BaseCommand):
     help = "Create demo staff accounts and publish demo releases through the real pipeline."
 
@@ -95,6 +118,7 @@ class Command(BaseCommand):
         for city_slug, title, source, tone, seconds, date in DEMOS:
             self._release(city_slug, title, source, tone, seconds, date, *people)
         self._waiting_for_review(users["demo-uploader"])
+        self._access_requests(users["demo-records"])
 
     def _waiting_for_review(self, uploader) -> None:
         """One more release, submitted but not approved: something for demo-reviewer to review."""
@@ -211,3 +235,55 @@ class Command(BaseCommand):
         footage.refresh_from_db()
         if footage.state != Footage.State.READY:
             raise CommandError(f"Processing failed for {release.slug}: {footage.error}")
+
+    def _access_requests(self, officer) -> None:
+        """Demo access requests in several states, filed and handled through releases.access."""
+        if AccessRequest.objects.filter(email__endswith="@requests.example.org").exists():
+            self.stdout.write("  access requests exist already")
+            return
+        now = timezone.now()
+        waiting = Release.objects.get(slug=WAITING_SLUG)
+        for key, city_slug, days_ago, step, overrides in REQUESTS:
+            data = {
+                "requester_name": f"Demo requester {key}",
+                "organization": "",
+                "email": f"{key}@requests.example.org",
+                "category": "public_interest",
+                "subject": "no",
+                "language": "en",
+                "place": "As described",
+                "description": DEMO_REQUEST_TEXT,
+                **overrides,
+            }
+            req, _token = access.file_request(
+                data, cities=[City.objects.get(slug=city_slug)], now=now - datetime.timedelta(days=days_ago)
+            )
+            access.acknowledge(req, actor=officer)
+            access.set_public_summary(req, actor=officer, text=f"Footage of an encounter in {req.cities.get().name}.")
+            if step == "grant_in_part":
+                access.begin(req, actor=officer, stage="redacting")
+                access.decide(
+                    req,
+                    "grant_in_part",
+                    actor=officer,
+                    exemptions=[Exemption.objects.get(code="b7c")],
+                    explanation="Bystanders' faces are blurred; everything else is released.",
+                )
+                access.link_release(req, actor=officer, release=Release.objects.get(slug="demo-detroit"))
+            elif step == "begin":
+                access.begin(req, actor=officer, stage="searching")
+            elif step == "await_requester":
+                access.await_requester(req, actor=officer, note="Which entrance of the courthouse? Three have cameras.")
+            elif step == "appeal":
+                access.decide(
+                    req,
+                    "deny",
+                    actor=officer,
+                    exemptions=[Exemption.objects.get(code="b7a")],
+                    explanation="The footage is part of a pending enforcement proceeding.",
+                )
+                access.appeal(req, actor=access.REQUESTER_ACTOR, reason="The proceeding ended last month.")
+            elif step == "link_waiting":
+                access.begin(req, actor=officer, stage="reviewing")
+                access.link_release(req, actor=officer, release=waiting)
+            self.stdout.write(f"  access request {req.tracking_number}: {req.get_status_display().lower()} ({key})")
