@@ -32,6 +32,8 @@ KNOWN_PUBLIC_ROUTES = {
     "redaction-log-json", "redaction-log-csv", "redaction-log-vtt",
     "manifest-json", "manifest-signature", "keys", "current-key", "key-pem", "verify",
     "audit", "audit-json",
+    "request-file", "request-status", "request-status-action",
+    "request-log", "request-log-csv", "request-log-feed", "request-log-detail",
 }  # fmt: skip
 REDACTION_LOG_ROUTES = ["redaction-log-json", "redaction-log-csv", "redaction-log-vtt"]
 SECRET_TITLE = "Unpublished encounter zebra"
@@ -192,6 +194,41 @@ def test_unpublished_release_is_absent_from_listing_pages(client, hidden, contro
         assert release.slug not in page, url
 
 
+def test_a_request_answered_by_an_unpublished_release_never_shows_it(
+    client, hidden, control, django_capture_on_commit_callbacks
+):
+    """The request log, its CSV, feed and entry page, the requester's status page and the
+    public API list only published releases among those answering a request."""
+    from releases import access
+    from tests.factories import file_access_request
+
+    officer = UserFactory(username="records", role="Records officer")
+    req, token = file_access_request()
+    with django_capture_on_commit_callbacks(execute=True):
+        access.link_release(req, actor=officer, release=hidden)
+        access.link_release(req, actor=officer, release=control)
+    urls = [
+        reverse("public:request-log"),
+        reverse("public:request-log-csv"),
+        reverse("public:request-log-feed"),
+        reverse("public:request-log-detail", kwargs={"tracking_number": req.tracking_number}),
+        reverse("public:request-status", kwargs={"token": token}),
+        "/api/requests/",
+        f"/api/requests/{req.tracking_number}/",
+        f"/api/requests/status/{token}/",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert SECRET_TITLE not in body, url
+        assert hidden.slug not in body, url
+    page = client.get(reverse("public:request-log-detail", kwargs={"tracking_number": req.tracking_number}))
+    assert control.get_absolute_url() in page.content.decode()
+    # The requester was told about the published release only.
+    assert req.events.filter(kind="release_published").count() == 1
+
+
 def test_city_counts_only_published_releases(client, hidden, control):
     city = City.objects.get(slug="detroit")
     assert city.releases.count() == 2
@@ -300,6 +337,14 @@ def _staff_urls(release: Release, footage: Footage) -> list[str]:
             urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[objects[model].pk]))
     urls.append(reverse("admin:releases_release_transition", args=[release.pk, "submit"]))
     urls.append(reverse("admin:releases_footage_preview", args=[footage.pk]))
+    from tests.factories import file_access_request
+
+    req, _token = file_access_request()
+    urls += [
+        reverse("staff-requests:queue"),
+        reverse("staff-requests:detail", args=[req.pk]),
+        reverse("staff-requests:act", args=[req.pk, "acknowledge"]),
+    ]
     return urls
 
 
