@@ -36,7 +36,9 @@ from releases.request_forms import (
 Status = AccessRequest.Status
 Kind = RequestEvent.Kind
 
-PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
+# The token is in the URL: no Referer leaves the site. Not "no-referrer": with it the browser
+# sends "Origin: null" on the page's own forms, and Django's CSRF check rightly refuses them.
+PRIVATE_HEADERS = {"Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex, nofollow"}
 # access.requester_reply refuses these (the request is closed for good).
 REPLY_CLOSED = {Status.WITHDRAWN, Status.APPEAL_UPHELD, Status.APPEAL_REVERSED}
 

@@ -59,7 +59,7 @@ def test_the_right_token_opens_the_page_privately(client, access_request):
     due = clock.state(req)
     assert due.days_left is not None
     assert "working days left" in html or "due today" in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "noindex" in response["X-Robots-Tag"]
     assert "no-store" in response["Cache-Control"]
     # Not the acknowledgement panel: that is shown just after filing.
@@ -240,7 +240,7 @@ def test_an_empty_reply_is_refused_next_to_the_field(client, access_request):
     assert 'id="id_body_error"' in html
     assert 'href="#id_body"' in html
     assert not req.events.filter(kind=RequestEvent.Kind.MESSAGE).exists()
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_withdraw_needs_confirmation_then_works_once(client, access_request):
