@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",  # OpenAPI schema of the public API (/api/schema/, /api/docs/)
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, no CDN
     "releases",
     "axes",  # sign-in lockouts (settings under SECURITY)
 ]
@@ -282,7 +284,8 @@ if env("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ...
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Where the file backend writes (one file per message).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Footage portal <records@localhost>")
 # Where the records officers' daily digest goes when no officer has an e-mail address.
@@ -341,9 +344,43 @@ REDACTION_COMMAND_INTERVAL = env.float("REDACTION_COMMAND_INTERVAL", default=0.1
 PREVIEW_HEIGHT = env.int("PREVIEW_HEIGHT", default=360)
 
 # --- DRF --------------------------------------------------------------------
+# Staff by default; the public API's views (releases/api/public.py) set AllowAny and no
+# authentication themselves.
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # ScopedRateThrottle rates, per client address, counted in the cache (per process with
+    # the development LocMemCache; shared with Redis). The durable filing limits are the
+    # ACCESS_REQUEST_LIMIT_* ones above, counted from saved requests.
+    "DEFAULT_THROTTLE_RATES": {
+        "request-filing": env("API_FILING_RATE", default="10/hour"),
+        "public": env("API_PUBLIC_RATE", default="600/minute"),
+    },
+    # The client address for throttling: REMOTE_ADDR, or the last X-Forwarded-For hop behind
+    # a trusted proxy (as releases.access.client_ip). Never a client-supplied header otherwise.
+    "NUM_PROXIES": 1 if TRUST_X_FORWARDED_FOR else 0,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Body Camera Transparency Portal API",
+    "DESCRIPTION": (
+        "Public API of the ICE Body Camera Transparency Portal: file an access request for body-worn camera "
+        "footage, follow it with its private token, and read the public request log. See docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    # Only /api/ paths outside /api/staff/: the staff API is not part of the published schema.
+    "PREPROCESSING_HOOKS": ["releases.api.public.public_endpoints_only"],
+    "ENUM_NAME_OVERRIDES": {
+        "RequestStatusEnum": "releases.models.requests.AccessRequest.Status",
+        "RequestStageEnum": "releases.models.requests.AccessRequest.Stage",
+        "RequestDecisionEnum": "releases.api.serializers_public.DECISION_CHOICES",
+        "ExpediteDecisionEnum": "releases.models.requests.AccessRequest.Decision",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- LOGGING ----------------------------------------------------------------
@@ -351,7 +388,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Access requests' status tokens are secrets in URLs: redacted from every line (portal/logs.py).
+    "filters": {"redact_tokens": {"()": "portal.logs.RedactTokens"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # Every sign-in and failure is in the audit log; axes' own INFO lines would repeat them.
     "loggers": {"axes": {"level": "WARNING"}},

@@ -173,8 +173,11 @@ def file_request(
 
     ip_fingerprint = fingerprint(ip)
     with transaction.atomic():
-        filing.check_limits(email=data.get("email", ""), ip_fingerprint=ip_fingerprint, now=now)
         received = deadlines.received_on(now, timezone.get_default_timezone_name())
+        # Filings queue on the year's sequence row, so two at the same moment from one address
+        # cannot both pass the limits before either is saved.
+        filing.lock_sequence(received.year)
+        filing.check_limits(email=data.get("email", ""), ip_fingerprint=ip_fingerprint, now=now)
         salt = filing.new_token_salt()
         token = token_for(salt)
         req = AccessRequest(

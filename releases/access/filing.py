@@ -65,6 +65,13 @@ def check_limits(*, email: str, ip_fingerprint: str, now: datetime.datetime | No
             )
 
 
+def lock_sequence(year: int) -> None:
+    """Lock the year's tracking sequence row until the transaction ends (PostgreSQL; SQLite
+    serialises writers anyway)."""
+    TrackingSequence.objects.get_or_create(year=year)
+    TrackingSequence.objects.select_for_update().filter(year=year).first()
+
+
 def next_tracking_number(year: int) -> str:
     """BWC-YYYY-NNNNNN: sequential per year and never reused. The counter is bumped with one
     atomic UPDATE, so concurrent filings on any database get distinct numbers."""

@@ -2,8 +2,9 @@
 
 Every public queryset starts from Release.objects.published(); public views, feeds and
 the public API reach data through these functions and nothing else. By topic:
-releases.py (releases, cities, versions, files, redaction logs) and verification.py
-(signing keys, matching a file's hash).
+releases.py (releases, cities, versions, files, redaction logs), verification.py
+(signing keys, matching a file's hash) and requests.py (the public access-request log:
+public fields only, never the requester's details).
 """
 
 from releases.selectors.releases import (
@@ -22,6 +23,18 @@ from releases.selectors.releases import (
     public_version,
     public_versions,
 )
+from releases.selectors.requests import (
+    PUBLIC_FIELDS,
+    LogFilters,
+    TimelineEntry,
+    public_csv_row,
+    public_fields,
+    public_request,
+    public_request_log,
+    public_request_years,
+    public_row,
+    public_timeline,
+)
 from releases.selectors.verification import (
     FileMatch,
     FileMatches,
@@ -34,25 +47,35 @@ from releases.selectors.verification import (
 )
 
 __all__ = [
+    "PUBLIC_FIELDS",
     "FileMatch",
     "FileMatches",
+    "LogFilters",
     "PublicFile",
     "PublicFootage",
     "PublicSigningKey",
     "PublicVersion",
+    "TimelineEntry",
     "Tombstone",
     "WithdrawnMatch",
     "public_cities",
     "public_city",
+    "public_csv_row",
     "public_current_signing_key",
+    "public_fields",
     "public_file_matches",
     "public_footage",
     "public_media_file",
     "public_redaction_log",
     "public_release",
     "public_releases",
+    "public_request",
+    "public_request_log",
+    "public_request_years",
+    "public_row",
     "public_signing_key",
     "public_signing_keys",
+    "public_timeline",
     "public_tombstone",
     "public_version",
     "public_versions",

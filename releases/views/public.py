@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from releases import redactions, selectors
+from releases import redactions, selectors, statistics
 from releases.media import storage
 from releases.views import ranged
 
@@ -61,7 +61,11 @@ def release_detail(request, slug: str):
 def city_detail(request, slug: str):
     city = selectors.public_city(slug)
     page = Paginator(selectors.public_releases().filter(city=city), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "releases/public/city_detail.html", {"city": city, "page": page})
+    return render(
+        request,
+        "releases/public/city_detail.html",
+        {"city": city, "page": page, "figures": statistics.request_figures(city)},
+    )
 
 
 @require_safe

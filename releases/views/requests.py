@@ -148,7 +148,6 @@ def file_request(request):
     return HttpResponseRedirect(access.status_path(req) + "?filed=1", status=303)
 
 
-
 def _form_page(request, form, *, refusal: str = "", status: int = 200):
     summary = error_summary(form) if form.is_bound else []
     if refusal:

@@ -306,7 +306,7 @@ def test_the_status_token_is_not_stored_anywhere(access_request):
             "releases_requestevent",
             "releases_auditentry",
         ):
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 (fixed table names)
+            cursor.execute(f"SELECT * FROM {table}")
             assert token not in repr(cursor.fetchall())
     email = OutboundEmail.objects.get(request=req, kind="filed")
     assert token not in email.body

@@ -11,6 +11,7 @@ from django.utils import timezone
 from releases import outbox, tasks
 from releases.models import AccessRequest, AuditEntry, OutboundEmail
 from tests.factories import file_access_request
+from tests.releases.test_celery_integration import worker  # noqa: F401 (the real-worker fixture)
 
 
 @pytest.fixture
@@ -110,8 +111,8 @@ def test_mail_is_written_in_the_requesters_language(django_capture_on_commit_cal
 @pytest.mark.integration
 @pytest.mark.xdist_group("celery-broker")
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("reference_data")
-def test_a_real_celery_worker_sends_the_acknowledgement_through_the_file_backend(mail_dir, worker):
+@pytest.mark.usefixtures("reference_data", "mail_dir", "worker")  # mail_dir first: the worker reads it
+def test_a_real_celery_worker_sends_the_acknowledgement_through_the_file_backend(mail_dir):
     req, token = file_access_request()
     email = OutboundEmail.objects.get(request=req, kind="filed")
     deadline = time.monotonic() + 60
@@ -135,6 +136,3 @@ def mail_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("EMAIL_URL", raising=False)
     monkeypatch.setenv("EMAIL_FILE_PATH", str(folder))
     return folder
-
-
-from tests.releases.test_celery_integration import worker  # noqa: E402, F401 (the real-worker fixture)
