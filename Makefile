@@ -8,7 +8,7 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo serve worker test test-fast lint fmt check bench clean
+.PHONY: help run demo serve worker test test-fast lint fmt check bench bench-access clean
 
 help:
 	@echo "make run    set up (venv, dependencies, database, demo data) and start web + worker on :$(PORT)"
@@ -73,6 +73,10 @@ check: lint test
 # BENCH_SECONDS=5 BENCH_RUNS=1 BENCH_LONG_SECONDS=20 for a quick try; see docs/benchmarks.md.
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
+
+# Access-request pages and the clock against a trivial view (BENCH_REQUESTS=5000).
+bench-access: $(VENV)/.dev
+	$(BIN)/python bench/access.py
 
 clean:
 	rm -rf var/test var/scratch .pytest_cache .ruff_cache
