@@ -79,6 +79,10 @@ def fill(n: int):
 
 
 def main() -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: nothing collected here
+    os.environ["ALLOWED_HOSTS"] = "testserver"
     run_dir = django_env.setup()
     try:
         django_env.migrate()

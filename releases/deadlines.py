@@ -13,6 +13,7 @@
 Access requests (issue 5) use these functions; nothing here touches the database.
 """
 
+import bisect
 import datetime
 import functools
 from collections.abc import Iterable
@@ -79,16 +80,56 @@ def add_working_days(start: datetime.date, days: int, *, pauses: Iterable[Pause]
 
 def working_days_between(start: datetime.date, end: datetime.date, *, pauses: Iterable[Pause] = ()) -> int:
     """Working days after `start` up to and including `end` that the clock ran
-    (negative when `end` is before `start`): days taken, or days left until a due date."""
+    (negative when `end` is before `start`): days taken, or days left until a due date.
+
+    Counted by arithmetic (weekdays by ordinal, holidays by bisection, pauses merged and
+    clipped), not day by day: the queue and the log compute this for every row, and an old
+    request is hundreds of days overdue."""
     pauses = list(pauses)
     if end < start:
         return -working_days_between(end, start, pauses=pauses)
-    day, counted = start, 0
-    while day < end:
-        day += datetime.timedelta(days=1)
-        if is_working_day(day) and not any(p.covers(day) for p in pauses):
-            counted += 1
-    return counted
+    # A pause still open runs through `end`.
+    pauses = [Pause(p.start, p.end or end) for p in pauses]
+    total = _working_days_in(start + datetime.timedelta(days=1), end)
+    for first, last in _merged(pauses):
+        first, last = max(first, start + datetime.timedelta(days=1)), min(last, end)
+        if first <= last:
+            total -= _working_days_in(first, last)
+    return total
+
+
+def _weekdays_through(day: datetime.date) -> int:
+    """Monday to Friday days from 1 January of year 1 (a Monday) through `day`."""
+    weeks, rest = divmod(day.toordinal(), 7)
+    return weeks * 5 + min(rest, 5)
+
+
+@functools.cache
+def _weekday_holidays(year: int) -> tuple[datetime.date, ...]:
+    return tuple(sorted(d for d in _holidays_of(year) if d.weekday() < 5))
+
+
+def _working_days_in(first: datetime.date, last: datetime.date) -> int:
+    """Working days from `first` through `last`, both included (0 when last < first)."""
+    if last < first:
+        return 0
+    weekdays = _weekdays_through(last) - _weekdays_through(first - datetime.timedelta(days=1))
+    holidays_inside = 0
+    for year in range(first.year, last.year + 1):
+        days = _weekday_holidays(year)
+        holidays_inside += bisect.bisect_right(days, last) - bisect.bisect_left(days, first)
+    return weekdays - holidays_inside
+
+
+def _merged(pauses: list[Pause]) -> list[tuple[datetime.date, datetime.date]]:
+    """Pauses as disjoint (first, last) day ranges: a day inside two pauses counts once."""
+    merged: list[list[datetime.date]] = []
+    for pause in sorted(pauses, key=lambda p: p.start):
+        if merged and pause.start <= merged[-1][1] + datetime.timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], pause.end)
+        else:
+            merged.append([pause.start, pause.end])
+    return [(first, last) for first, last in merged]
 
 
 def decision_due(received: datetime.date, *, extension_days: int = 0, pauses: Iterable[Pause] = ()) -> datetime.date:

@@ -6,7 +6,7 @@ Definitions (also on the request log page and in docs/api.md):
 - decided: requests with a first decision standing (decided_on set; a remand clears it).
 - granted_full, granted_part, denied, no_records, referred: the decided requests by that
   decision. An appeal does not change which decision a request had, so these five add up
-  to `decided` (the decision is the last one recorded in the request's status history).
+  to `decided` (AccessRequest.decision, kept through an appeal).
 - withdrawn: withdrawn by the requester.
 - appealed: requests whose decision was appealed (pending or decided appeals).
 - median_working_days: median of working_days_taken over decided requests (None if none).
@@ -19,10 +19,10 @@ Only counts leave the database; no requester data is read.
 import datetime
 from dataclasses import asdict, dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 
 from releases.access import clock
-from releases.models import AccessRequest, City, RequestEvent
+from releases.models import AccessRequest, City
 
 Status = AccessRequest.Status
 OUTCOMES = ("granted_full", "granted_part", "denied", "no_records", "referred")
@@ -55,20 +55,13 @@ def request_figures(city: City | None = None, *, today: datetime.date | None = N
         requests = requests.filter(cities=city)
     requests = requests.order_by()
 
-    last_decision = (
-        RequestEvent.objects.filter(
-            request=OuterRef("pk"), kind=RequestEvent.Kind.STATUS, to_status__in=AccessRequest.DECISIONS
-        )
-        .order_by("-created_at", "-pk")
-        .values("to_status")[:1]
-    )
     decided = Q(decided_on__isnull=False)
     # One query for the counts (pages show these figures, so they stay cheap); the pending
     # and overdue rules are the QuerySet's own, as subqueries.
-    counts = requests.annotate(outcome=Subquery(last_decision)).aggregate(
+    counts = requests.aggregate(
         received=Count("pk"),
         decided=Count("pk", filter=decided),
-        **{outcome: Count("pk", filter=decided & Q(outcome=outcome)) for outcome in OUTCOMES},
+        **{outcome: Count("pk", filter=decided & Q(decision=outcome)) for outcome in OUTCOMES},
         withdrawn=Count("pk", filter=Q(status=Status.WITHDRAWN)),
         appealed=Count("pk", filter=Q(appealed_on__isnull=False)),
         with_days=Count("working_days_taken", filter=decided),

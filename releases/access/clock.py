@@ -9,6 +9,8 @@ from django.utils import timezone
 from releases import deadlines
 from releases.models import AccessRequest
 
+APPEAL_DECISION_WORKING_DAYS = 20  # 5 U.S.C. 552(a)(6)(A)(ii)
+
 
 def today() -> datetime.date:
     """Today in the agency's time zone (TIME_ZONE)."""
@@ -32,6 +34,14 @@ def due_on(req: AccessRequest) -> datetime.date | None:
         return None
     closed = [deadlines.Pause(p.start, p.end) for p in req.pauses.all() if p.end is not None]
     return deadlines.decision_due(req.clock_started_on, extension_days=req.extension_days, pauses=closed)
+
+
+def due(req: AccessRequest) -> datetime.date | None:
+    """The due date of whatever the agency owes now: an appeal decision 20 working days after
+    the appeal was filed (clock_started_on), otherwise the decision (due_on above)."""
+    if req.status == AccessRequest.Status.APPEALED:
+        return deadlines.add_working_days(req.clock_started_on, APPEAL_DECISION_WORKING_DAYS)
+    return due_on(req)
 
 
 def working_days_taken(req: AccessRequest, decided: datetime.date) -> int:

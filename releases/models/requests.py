@@ -146,6 +146,9 @@ class AccessRequest(models.Model):
     # None while the clock is paused.
     due_on = models.DateField(null=True, editable=False)
     decided_on = models.DateField(null=True, editable=False)
+    # The decision that stands (one of DECISIONS): kept while under appeal and after it,
+    # cleared by a remand. Figures and the public log count it.
+    decision = models.CharField(max_length=20, choices=Status.choices, blank=True, default="", editable=False)
     # Working days the clock ran from receipt to decision (pauses excluded).
     working_days_taken = models.PositiveIntegerField(null=True, editable=False)
     exemptions = models.ManyToManyField("releases.Exemption", blank=True, related_name="+")
@@ -171,6 +174,7 @@ class AccessRequest(models.Model):
         permissions = [("handle_accessrequest", "Can handle access requests (records officer)")]
         indexes = [
             models.Index(fields=["status", "due_on"]),
+            models.Index(fields=["received_at"]),
             models.Index(fields=["email", "received_at"]),
             models.Index(fields=["filer_fingerprint", "received_at"]),
         ]

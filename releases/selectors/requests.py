@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Case, CharField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +36,7 @@ PUBLIC_COLUMNS = (
     "working_days_taken",
     "expedite_requested",
     "expedite_decision",
+    "decision",
 )
 
 # The public fields, in order: CSV columns, API fields and feed items are built from these.
@@ -142,15 +143,6 @@ def status_choices_values() -> list[str]:
     return [value for value, _label in status_choices()]
 
 
-_last_decision = (
-    RequestEvent.objects.filter(
-        request=OuterRef("pk"), kind=RequestEvent.Kind.STATUS, to_status__in=AccessRequest.DECISIONS
-    )
-    .order_by("-created_at", "-pk")
-    .values("to_status")[:1]
-)
-
-
 _last_status_change = (
     RequestEvent.objects.filter(request=OuterRef("pk"), kind__in=(RequestEvent.Kind.FILED, RequestEvent.Kind.STATUS))
     .order_by("-created_at", "-pk")
@@ -170,12 +162,8 @@ def _public_queryset() -> QuerySet[AccessRequest]:
                 default=Value(WITHHELD),
                 output_field=CharField(),
             ),
-            # The decision standing (also while under appeal): the last one in the history.
-            public_decision=Case(
-                When(decided_on__isnull=False, then=Subquery(_last_decision)),
-                default=Value(""),
-                output_field=CharField(),
-            ),
+            # The decision standing (also while under appeal).
+            public_decision=F("decision"),
             # When the status last changed (public: it is the timeline's last line).
             public_updated_at=Subquery(_last_status_change),
             public_summary_text=Case(
@@ -228,9 +216,13 @@ def public_request(tracking_number: str) -> AccessRequest:
 
 
 def public_request_years() -> list[int]:
-    """Years in which requests were received (agency time zone), newest first."""
-    tz = timezone.get_default_timezone()
-    return [d.year for d in AccessRequest.objects.datetimes("received_at", "year", order="DESC", tzinfo=tz)]
+    """Years from the first request received to the last (agency time zone), newest first."""
+    # From the first and last receipt (two index lookups), not a per-row truncation.
+    span = AccessRequest.objects.aggregate(first=Min("received_at"), last=Max("received_at"))
+    if span["first"] is None:
+        return []
+    first, last = (timezone.localtime(span[k]).year for k in ("first", "last"))
+    return list(range(last, first - 1, -1))
 
 
 @dataclass(frozen=True)

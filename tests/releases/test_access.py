@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from releases import access, deadlines, workflow
+from releases import access, deadlines, outbox, workflow
 from releases.access import clock
 from releases.models import AccessRequest, AuditEntry, ClockPause, Exemption, OutboundEmail, RequestEvent
 from tests.factories import UserFactory, file_access_request
@@ -215,6 +215,7 @@ def test_a_decision_records_working_days_taken_and_the_appeal_window(records_off
     access.appeal(req, actor=access.REQUESTER_ACTOR, reason="Just in time.")
     req.refresh_from_db()
     assert req.status == Status.APPEALED
+    assert req.decision == Status.NO_RECORDS  # the decision stands while under appeal
     assert req.due_on == deadlines.add_working_days(req.appeal_due_on, 20)
 
 
@@ -231,6 +232,7 @@ def test_a_remand_starts_a_new_clock(records_officer, on_day):
     assert req.clock_started_on == D(2026, 4, 1)
     assert req.due_on == deadlines.decision_due(D(2026, 4, 1))
     assert req.decided_on is None
+    assert req.decision == ""  # the denial no longer stands
 
 
 def test_overdue_requests_are_flagged(records_officer):
@@ -310,7 +312,7 @@ def test_the_status_token_is_not_stored_anywhere(access_request):
             assert token not in repr(cursor.fetchall())
     email = OutboundEmail.objects.get(request=req, kind="filed")
     assert token not in email.body
-    assert token in access.outbox.body_for_sending(email)
+    assert token in outbox.body_for_sending(email)
 
 
 def test_the_audit_log_never_holds_requester_contact_details(records_officer):

@@ -118,3 +118,35 @@ def test_expedited_decisions_are_due_in_ten_calendar_days_and_appeals_in_ninety_
     assert deadlines.expedite_decision_due(D(2026, 12, 24)) == D(2027, 1, 3)
     for decided in _every_day(D(2026, 1, 1), D(2026, 12, 31)):
         assert deadlines.appeal_due(decided) == _oracle_due(decided, 90), decided
+
+
+def _oracle_between(start: D, end: D, pauses) -> int:
+    """Day by day, as the statute reads: working days after start through end, not paused."""
+    if end < start:
+        return -_oracle_between(end, start, pauses)
+    day, counted = start, 0
+    while day < end:
+        day += datetime.timedelta(days=1)
+        if _oracle_working(day) and not any(p.start <= day <= (p.end or end) for p in pauses):
+            counted += 1
+    return counted
+
+
+def test_working_days_between_matches_a_day_by_day_count_with_overlapping_pauses():
+    import random
+
+    rng = random.Random(20261130)
+    first = D(2026, 1, 1)  # the OPM list above covers 2026-2028
+    for _ in range(3000):
+        start = first + datetime.timedelta(days=rng.randint(0, 1000))
+        end = first + datetime.timedelta(days=rng.randint(0, 1000))
+        pauses = []
+        for _ in range(rng.randint(0, 3)):
+            p_start = min(start, end) + datetime.timedelta(days=rng.randint(-20, 200))
+            p_end = None if rng.random() < 0.1 else p_start + datetime.timedelta(days=rng.randint(0, 40))
+            pauses.append(deadlines.Pause(p_start, p_end))
+        assert deadlines.working_days_between(start, end, pauses=pauses) == _oracle_between(start, end, pauses), (
+            start,
+            end,
+            pauses,
+        )
