@@ -61,7 +61,9 @@ def fill(n: int):
     for i in range(n):
         when = now - datetime.timedelta(days=rng.randint(0, 700), minutes=rng.randint(0, 1440))
         req, token = access.file_request(
-            filing_data(email=f"r{i}@example.org"), cities=[rng.choice(cities)], ip=f"10.0.{i % 250}.{i // 250 % 250}",
+            filing_data(email=f"r{i}@example.org"),
+            cities=[rng.choice(cities)],
+            ip=f"10.0.{i % 250}.{i // 250 % 250}",
             now=when,
         )
         roll = rng.random()
