@@ -46,11 +46,6 @@ RETRY = {"Retry-After": "3600"}
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
-def is_limit_refusal(message: str) -> bool:
-    """releases.access refuses over its filing limits with these words (answered 429)."""
-    return message.startswith("Too many") or "in the last 24 hours" in message
-
-
 class PublicAPIView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -158,7 +153,7 @@ class RequestCollectionView(PublicAPIView, generics.GenericAPIView):
             )
         except access.FilingRefused as refused:
             message = str(refused)
-            if is_limit_refusal(message):
+            if isinstance(refused, access.FilingLimited):
                 # As the web form: try again in an hour (the limits are rolling windows).
                 return Response({"detail": message}, status=status.HTTP_429_TOO_MANY_REQUESTS, headers=RETRY)
             return Response({"detail": message}, status=status.HTTP_400_BAD_REQUEST)
@@ -218,7 +213,7 @@ def _status(req: AccessRequest) -> dict:
     decision = None
     if req.decided_on:
         decision = {
-            "status": _last_decision(req),
+            "status": req.decision or req.status,
             "decided_on": req.decided_on,
             "explanation": req.decision_explanation,
             "working_days_taken": req.working_days_taken,
@@ -253,15 +248,6 @@ def _status(req: AccessRequest) -> dict:
         ],
         "releases": public_releases_of(req),
     }
-
-
-def _last_decision(req: AccessRequest) -> str:
-    event = (
-        req.events.filter(kind=RequestEvent.Kind.STATUS, to_status__in=AccessRequest.DECISIONS)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    return event.to_status if event else req.status
 
 
 # --- the OpenAPI schema ----------------------------------------------------------------
