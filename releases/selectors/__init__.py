@@ -7,6 +7,12 @@ releases.py (releases, cities, versions, files, redaction logs), verification.py
 public fields only, never the requester's details).
 """
 
+from releases.selectors.feeds import (
+    Change,
+    public_changes,
+    public_feed_versions,
+    public_sitemap_versions,
+)
 from releases.selectors.releases import (
     PublicFile,
     PublicFootage,
@@ -48,6 +54,7 @@ from releases.selectors.verification import (
 
 __all__ = [
     "PUBLIC_FIELDS",
+    "Change",
     "FileMatch",
     "FileMatches",
     "LogFilters",
@@ -58,10 +65,12 @@ __all__ = [
     "TimelineEntry",
     "Tombstone",
     "WithdrawnMatch",
+    "public_changes",
     "public_cities",
     "public_city",
     "public_csv_row",
     "public_current_signing_key",
+    "public_feed_versions",
     "public_fields",
     "public_file_matches",
     "public_footage",
@@ -75,6 +84,7 @@ __all__ = [
     "public_row",
     "public_signing_key",
     "public_signing_keys",
+    "public_sitemap_versions",
     "public_timeline",
     "public_tombstone",
     "public_version",

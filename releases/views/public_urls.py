@@ -1,8 +1,9 @@
 """Public URLs. Every view here reads through releases.selectors.public_*."""
 
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 
-from releases.views import audit, public, request_log, requests, verification
+from releases.views import audit, feeds, public, request_log, requests, verification
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -33,6 +34,11 @@ urlpatterns = [
     path("audit.json", audit.audit_log_json, name="audit-json"),
     path("cities/<slug:slug>/", public.city_detail, name="city-detail"),
     path("media/<path:name>", public.media_file, name="media"),
+    # Atom feeds and the sitemap (views/feeds.py).
+    path("feeds/releases/", feeds.ReleasesFeed(), name="releases-feed"),
+    path("feeds/cities/<slug:slug>/", feeds.CityReleasesFeed(), name="city-feed"),
+    path("feeds/changes/", feeds.ChangesFeed(), name="changes-feed"),
+    path("sitemap.xml", sitemap, {"sitemaps": feeds.SITEMAPS}, name="sitemap"),
     # Access requests: filing and the requester's private status page (views/requests.py)...
     path("requests/new/", requests.file_request, name="request-file"),
     path("requests/status/<str:token>/", requests.status_page, name="request-status"),

@@ -34,6 +34,7 @@ KNOWN_PUBLIC_ROUTES = {
     "audit", "audit-json",
     "request-file", "request-status", "request-status-action",
     "request-log", "request-log-csv", "request-log-feed", "request-log-detail",
+    "releases-feed", "city-feed", "changes-feed", "sitemap",
 }  # fmt: skip
 REDACTION_LOG_ROUTES = ["redaction-log-json", "redaction-log-csv", "redaction-log-vtt"]
 SECRET_TITLE = "Unpublished encounter zebra"
@@ -180,6 +181,8 @@ LISTING_PAGES = [
     reverse("public:release-list"),
     reverse("public:release-list") + "?city=detroit",
     reverse("public:city-detail", kwargs={"slug": "detroit"}),
+    reverse("public:releases-feed"),
+    reverse("public:city-feed", kwargs={"slug": "detroit"}),
 ]
 
 
@@ -192,6 +195,28 @@ def test_unpublished_release_is_absent_from_listing_pages(client, hidden, contro
         assert CONTROL_TITLE in page, url
         assert SECRET_TITLE not in page, url
         assert release.slug not in page, url
+
+
+def test_unpublished_release_is_absent_from_the_sitemap_and_changes_feed(client, hidden, control):
+    """The sitemap has no titles: checked by slug. The changes feed lists a withdrawn
+    release as its tombstone does (title, date, public reason) and nothing else."""
+    sitemap = client.get(reverse("public:sitemap"))
+    assert sitemap.status_code == 200
+    body = sitemap.content.decode()
+    assert control.get_absolute_url() in body
+    assert hidden.get_absolute_url() not in body
+    changes = client.get(reverse("public:changes-feed"))
+    assert changes.status_code == 200
+    body = changes.content.decode()
+    assert control.get_absolute_url() not in body  # a first publication is not a change
+    if hidden.status == Status.WITHDRAWN:
+        assert f"Withdrawn: {SECRET_TITLE}" in body
+        assert "Bystander visible." in body
+        assert "/media/" not in body
+        assert "manifest" not in body
+    else:
+        assert SECRET_TITLE not in body
+        assert hidden.get_absolute_url() not in body
 
 
 def test_a_request_answered_by_an_unpublished_release_never_shows_it(
