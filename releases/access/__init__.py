@@ -313,7 +313,7 @@ def _transition(req: AccessRequest, action: str, *, actor, note: str, **params) 
             fields.append("decision")
         locked.status = target
         if target in OPEN or target == Status.APPEALED:
-            locked.due_on = _due(locked)
+            locked.due_on = clock.due(locked)
         locked.save(update_fields=["status", "due_on", "updated_at", *fields])
         staff = None if isinstance(actor, Requester) else actor
         add_event(locked, Kind.STATUS, actor=staff, from_status=from_status, to_status=target, body=note, visible=True)
@@ -440,15 +440,11 @@ def recompute_clocks() -> int:
     changed = 0
     pending = AccessRequest.objects.filter(status__in=[*OPEN, Status.APPEALED]).prefetch_related("pauses")
     for req in pending:
-        due = _due(req)
+        due = clock.due(req)
         if due != req.due_on:
             AccessRequest.objects.filter(pk=req.pk).update(due_on=due)
             changed += 1
     return changed
-
-
-def _due(req: AccessRequest) -> datetime.date | None:
-    return clock.due(req)
 
 
 def exemption_choices():
