@@ -18,6 +18,8 @@ def content(release: Release) -> dict:
         "release": release.pk,
         "title": release.title,
         "summary": release.summary,
+        "summary_language": release.summary_language,
+        "category": release.category,
         "city": release.city.slug,
         "encounter_date": release.encounter_date.isoformat(),
         "footage": [

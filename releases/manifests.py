@@ -29,6 +29,8 @@ def build(version: ReleaseVersion, *, previous: ReleaseVersion | None) -> dict:
         "supersedes": {"version": previous.number, "manifest_sha256": previous.manifest_sha256} if previous else None,
         "title": version.title,
         "summary": version.summary,
+        "summary_language": version.summary_language,
+        "category": version.category,
         "city": {"slug": version.city.slug, "name": version.city.name},
         "encounter_date": version.encounter_date.isoformat(),
         "published_at": version.published_at.isoformat(),

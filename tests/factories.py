@@ -88,3 +88,47 @@ def file_access_request(*, cities=None, ip="203.0.113.9", now=None, **overrides)
 
     cities = cities if cities is not None else [City.objects.get(slug="detroit")]
     return access.file_request(filing_data(**overrides), cities=cities, ip=ip, now=now)
+
+
+def published_rows(n: int = 1, *, city=None, cities=None, created_by=None, **fields) -> list[Release]:
+    """Published releases as database rows only: a release, its approval and version 1, with
+    no recordings. For list, search, feed and statistics tests and benchmarks that need many
+    published releases; anything about files or playback uses the real pipeline
+    (conftest.published_release). The manifest is a placeholder, not signed."""
+    from django.utils import timezone
+
+    from releases.models import Approval, ReleaseVersion
+
+    created_by = created_by or UserFactory(username="rows-uploader", role="Uploader")
+    all_cities = cities or [city or City.objects.get(slug="detroit")]
+    now = timezone.now()
+    made = []
+    for i in range(n):
+        release = ReleaseFactory(
+            created_by=created_by, city=all_cities[i % len(all_cities)], status=Release.Status.PUBLISHED, **fields
+        )
+        approval = Approval.objects.create(
+            release=release, approved_by=created_by, approved_at=now, note="rows", digest="0" * 64, content={}
+        )
+        version = ReleaseVersion.objects.create(
+            release=release,
+            number=1,
+            title=release.title,
+            summary=release.summary,
+            summary_language=release.summary_language,
+            category=release.category,
+            city=release.city,
+            encounter_date=release.encounter_date,
+            published_at=fields.get("published_at", now),
+            approval=approval,
+            reason="First publication.",
+            manifest="{}",
+            manifest_sha256="0" * 64,
+            signature="",
+            key_fingerprint="",
+        )
+        release.public_version = version
+        release.published_at = version.published_at
+        release.save(update_fields=["public_version", "published_at"])
+        made.append(release)
+    return made

@@ -36,7 +36,7 @@ class ReleaseAdmin(admin.ModelAdmin):
     text of an existing release goes through workflow.edit_details, which voids an approval."""
 
     list_display = ["title", "city", "encounter_date", "status", "updated_at"]
-    list_filter = ["status", "city"]
+    list_filter = ["status", "city", "category"]
     search_fields = ["title", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = [

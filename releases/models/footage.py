@@ -35,6 +35,10 @@ class Footage(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, editable=False)
+    # Captions or transcript staff uploaded (WebVTT), kept privately like the original; the
+    # pipeline publishes a copy with the cues under audio redactions replaced.
+    captions_key = models.CharField(max_length=255, blank=True, editable=False)
+    captions_language = models.CharField(max_length=8, default="en", blank=True)
     # The plan version the current renditions were rendered from (None before the first
     # render). Ready means: rendered from the latest plan version.
     rendered_plan = models.ForeignKey(
@@ -63,6 +67,7 @@ class Rendition(models.Model):
         POSTER = "poster", "Poster image"
         STORYBOARD = "storyboard", "Storyboard sprite"
         STORYBOARD_INDEX = "storyboard_index", "Storyboard index (WebVTT)"
+        CAPTIONS = "captions", "Captions (WebVTT)"
 
     footage = models.ForeignKey(Footage, on_delete=models.CASCADE, related_name="renditions")
     job = models.ForeignKey(

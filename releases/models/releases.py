@@ -8,6 +8,7 @@ next version on the working copy while the public keeps seeing the last one.
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class ReleaseQuerySet(models.QuerySet):
@@ -28,7 +29,27 @@ class ReleaseQuerySet(models.QuerySet):
         return self.filter(status=Release.Status.SCHEDULED, publish_at__lte=now)
 
 
+class Category(models.TextChoices):
+    """What kind of encounter the footage shows (a browsing filter; public)."""
+
+    VEHICLE_STOP = "vehicle_stop", _("Vehicle stop")
+    RESIDENCE = "residence", _("Arrest at a residence")
+    PUBLIC_PLACE = "public_place", _("Arrest in a public place")
+    WORKPLACE = "workplace", _("Workplace operation")
+    COURTHOUSE = "courthouse", _("At or near a courthouse")
+    FACILITY = "facility", _("In a detention or processing facility")
+    USE_OF_FORCE = "use_of_force", _("Use-of-force incident")
+    PROTEST = "protest", _("Protest or demonstration")
+    OTHER = "other", _("Other encounter")
+
+
+# Languages a summary may be written in (staff write it once; the page says which).
+SUMMARY_LANGUAGES = [("en", "English"), ("es", "Español")]
+
+
 class Release(models.Model):
+    Category = Category
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PROCESSING = "processing", "Processing"
@@ -44,6 +65,10 @@ class Release(models.Model):
     city = models.ForeignKey("releases.City", on_delete=models.PROTECT, related_name="releases")
     encounter_date = models.DateField()
     summary = models.TextField(help_text="Public summary of the encounter. No personal data.")
+    summary_language = models.CharField(
+        max_length=8, choices=SUMMARY_LANGUAGES, default="en", help_text="The language the title and summary are in."
+    )
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
     # Written only by releases.workflow.
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False)
 

@@ -14,6 +14,8 @@ class ReleaseVersion(models.Model):
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     summary = models.TextField()
+    summary_language = models.CharField(max_length=8, default="en")
+    category = models.CharField(max_length=20, default="other")
     city = models.ForeignKey("releases.City", on_delete=models.PROTECT, related_name="+")
     encounter_date = models.DateField()
     published_at = models.DateTimeField()

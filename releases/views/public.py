@@ -1,4 +1,6 @@
-"""Public pages. Every read goes through releases.selectors.public_*; permission: anyone."""
+"""Public release pages (list, detail, media, redaction logs).
+
+Every read goes through releases.selectors.public_*; permission: anyone."""
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
@@ -6,20 +8,11 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from releases import redactions, selectors, statistics
+from releases import redactions, selectors
 from releases.media import storage
 from releases.views import ranged
 
 PAGE_SIZE = 20
-
-
-@require_safe
-def home(request):
-    return render(
-        request,
-        "releases/public/home.html",
-        {"cities": selectors.public_cities(), "latest": selectors.public_releases()[:6]},
-    )
 
 
 @require_safe
@@ -54,17 +47,6 @@ def release_detail(request, slug: str):
             "footage": selectors.public_footage(release),
             "versions": selectors.public_versions(release),
         },
-    )
-
-
-@require_safe
-def city_detail(request, slug: str):
-    city = selectors.public_city(slug)
-    page = Paginator(selectors.public_releases().filter(city=city), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "releases/public/city_detail.html",
-        {"city": city, "page": page, "figures": statistics.request_figures(city)},
     )
 
 

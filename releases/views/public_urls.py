@@ -3,10 +3,10 @@
 from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 
-from releases.views import audit, feeds, public, request_log, requests, verification
+from releases.views import audit, cities, feeds, public, request_log, requests, verification
 
 urlpatterns = [
-    path("", public.home, name="home"),
+    path("", cities.home, name="home"),
     path("releases/", public.release_list, name="release-list"),
     path("releases/<slug:slug>/", public.release_detail, name="release-detail"),
     path(
@@ -32,7 +32,7 @@ urlpatterns = [
     path("verify/", verification.verify, name="verify"),
     path("audit/", audit.audit_log, name="audit"),
     path("audit.json", audit.audit_log_json, name="audit-json"),
-    path("cities/<slug:slug>/", public.city_detail, name="city-detail"),
+    path("cities/<slug:slug>/", cities.city_detail, name="city-detail"),
     path("media/<path:name>", public.media_file, name="media"),
     # Atom feeds and the sitemap (views/feeds.py).
     path("feeds/releases/", feeds.ReleasesFeed(), name="releases-feed"),

@@ -72,7 +72,7 @@ EDITABLE = frozenset({Status.DRAFT, Status.CHANGES_REQUESTED})
 DETAILS_EDITABLE = frozenset(
     {Status.DRAFT, Status.PROCESSING, Status.IN_REVIEW, Status.CHANGES_REQUESTED, Status.APPROVED, Status.SCHEDULED}
 )
-DETAIL_FIELDS = ("title", "summary", "city", "encounter_date")
+DETAIL_FIELDS = ("title", "summary", "summary_language", "category", "city", "encounter_date")
 # Actions whose audit entries carry a public part (the public audit log).
 PUBLIC_ACTIONS = frozenset({"publish", "publish_scheduled", "withdraw"})
 

@@ -122,6 +122,8 @@ def publish(release: Release, ctx: Context) -> list[str]:
         number=(release.versions.aggregate(n=Max("number"))["n"] or 0) + 1,
         title=release.title,
         summary=release.summary,
+        summary_language=release.summary_language,
+        category=release.category,
         city=release.city,
         encounter_date=release.encounter_date,
         published_at=now,

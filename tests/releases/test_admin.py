@@ -482,6 +482,8 @@ def test_uploader_creates_a_draft_release_in_the_admin(client, uploader):
             "city": City.objects.get(slug="baltimore").pk,
             "encounter_date": "2024-06-02",
             "summary": "An arrest outside the courthouse.",
+            "summary_language": "en",
+            "category": "courthouse",
             "status": Release.Status.PUBLISHED,  # not a form field: must be ignored
             "footage-TOTAL_FORMS": "0",
             "footage-INITIAL_FORMS": "0",
