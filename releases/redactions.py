@@ -222,6 +222,7 @@ def public_log(plan: RedactionPlan | None, duration: float | None) -> dict:
     length = duration or 0.0
     visual = _union([(i["start"], i["end"]) for i in items if i["kind"] in redaction.KINDS_VIDEO], length)
     audio = _union([(i["start"], i["end"]) for i in items if i["kind"] in redaction.KINDS_AUDIO], length)
+    either = _union([(i["start"], i["end"]) for i in items], length)
     return {
         "plan_version": plan.version if plan else None,
         "duration_seconds": round(length, 3),
@@ -232,6 +233,8 @@ def public_log(plan: RedactionPlan | None, duration: float | None) -> dict:
             "visual_percent": round(100 * visual / length, 1) if length else 0.0,
             "audio_seconds": round(audio, 3),
             "audio_percent": round(100 * audio / length, 1) if length else 0.0,
+            # Seconds with any redaction, picture or sound (the statistics' share redacted).
+            "redacted_seconds": round(either, 3),
         },
     }
 

@@ -117,6 +117,7 @@ def published_rows(n: int = 1, *, city=None, cities=None, created_by=None, **fie
             summary=release.summary,
             summary_language=release.summary_language,
             category=release.category,
+            search_text=f"{release.title}\n{release.summary}",
             city=release.city,
             encounter_date=release.encounter_date,
             published_at=fields.get("published_at", now),

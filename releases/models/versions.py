@@ -16,6 +16,16 @@ class ReleaseVersion(models.Model):
     summary = models.TextField()
     summary_language = models.CharField(max_length=8, default="en")
     category = models.CharField(max_length=20, default="other")
+    # Written at publication from the frozen content (workflow.effects.publish), so lists,
+    # filters, search and statistics never rebuild redaction logs per row.
+    search_text = models.TextField(
+        blank=True, help_text="Title, summary and public redaction reasons: what full-text search reads."
+    )
+    redaction_count = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(default=0.0, help_text="Total length of the published recordings.")
+    redacted_seconds = models.FloatField(
+        default=0.0, help_text="Seconds of the recordings with any picture or sound redaction."
+    )
     city = models.ForeignKey("releases.City", on_delete=models.PROTECT, related_name="+")
     encounter_date = models.DateField()
     published_at = models.DateTimeField()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from releases import approvals, manifests, processing, signing
+from releases import approvals, manifests, processing, redactions, signing
 from releases.media import storage
 from releases.models import Approval, Footage, PublishedFile, PublishedFootage, Release, ReleaseVersion
 from releases.workflow.base import (
@@ -134,8 +134,14 @@ def publish(release: Release, ctx: Context) -> list[str]:
     prefix = storage.public_prefix()
     for position, f in enumerate(footage):
         _copy_to_public(f, version, position, prefix, ctx)
+    _summarise(version, footage)
     manifests.sign(version, previous=previous)
-    version.save(update_fields=["manifest", "manifest_sha256", "signature", "key_fingerprint"])
+    version.save(
+        update_fields=[
+            "manifest", "manifest_sha256", "signature", "key_fingerprint",
+            "search_text", "redaction_count", "duration_seconds", "redacted_seconds",
+        ]
+    )  # fmt: skip
 
     if previous is not None:
         take_down(previous, superseded_at=now)
@@ -147,6 +153,16 @@ def publish(release: Release, ctx: Context) -> list[str]:
     ctx.summary.update({"version": version.number, "manifest_sha256": version.manifest_sha256})
     ctx.public.update(_public_record(version, previous))
     return ["public_version", "published_by", "published_at", "correction_reason", "publish_at"]
+
+
+def _summarise(version: ReleaseVersion, footage: list[Footage]) -> None:
+    """The version's search text and redaction totals, from the public redaction logs."""
+    logs = [redactions.public_log(f.rendered_plan, f.duration) for f in footage]
+    reasons = [row["public_reason"] for log in logs for row in log["redactions"] if row["public_reason"]]
+    version.search_text = "\n".join([version.title, version.summary, *dict.fromkeys(reasons)])
+    version.redaction_count = sum(log["totals"]["count"] for log in logs)
+    version.duration_seconds = round(sum(log["duration_seconds"] for log in logs), 3)
+    version.redacted_seconds = round(sum(log["totals"]["redacted_seconds"] for log in logs), 3)
 
 
 def _copy_to_public(f: Footage, version: ReleaseVersion, position: int, prefix: str, ctx: Context) -> None:
