@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from releases import footage as footage_service
 from releases import permissions, processing, redactions
@@ -43,6 +45,17 @@ class FootageUploadForm(forms.ModelForm):
         if upload.size == 0:
             raise forms.ValidationError("The file is empty (0 bytes).")
         return upload
+
+
+class CaptionsForm(forms.Form):
+    """Captions or a transcript for one recording (WebVTT); checked by footage_service."""
+
+    captions = forms.FileField(
+        label=gettext_lazy("Captions file (WebVTT)"),
+        help_text=gettext_lazy("A .vtt file in UTF-8, up to 1 MB. Replaces the current captions."),
+        widget=forms.FileInput(attrs={"accept": ".vtt,text/vtt"}),
+    )
+    language = forms.ChoiceField(label=gettext_lazy("Language"), choices=footage_service.CAPTION_LANGUAGES)
 
 
 class RenditionInline(admin.TabularInline):
@@ -99,6 +112,11 @@ class FootageAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.preview_view),
                 name="releases_footage_preview",
             ),
+            path(
+                "<int:pk>/captions/",
+                self.admin_site.admin_view(self.captions_view),
+                name="releases_footage_captions",
+            ),
             *super().get_urls(),
         ]
 
@@ -131,7 +149,22 @@ class FootageAdmin(admin.ModelAdmin):
             else None
         )
         by_footage = f"?footage__id__exact={footage.pk}"
+        captions_editable = permissions.can_upload_footage(request.user) and footage.release.footage_editable
+        captions_rendition = footage.renditions.filter(kind=Rendition.Kind.CAPTIONS).first()
         return {
+            "captions_rendition": captions_rendition,
+            "captions_rendition_url": (
+                reverse("staff-media:rendition", args=[captions_rendition.pk])
+                if captions_rendition and permissions.can_watch_previews(request.user)
+                else None
+            ),
+            "captions_language_name": dict(footage_service.CAPTION_LANGUAGES).get(
+                footage.captions_language, footage.captions_language
+            ),
+            "captions_form": (
+                CaptionsForm(initial={"language": footage.captions_language or "en"}) if captions_editable else None
+            ),
+            "captions_url": reverse("admin:releases_footage_captions", args=[footage.pk]),
             "plan_version": plan.version if plan else None,
             "rendered_version": footage.rendered_plan.version if footage.rendered_plan_id else None,
             "plan_editable": can_edit and footage.release.footage_editable,
@@ -163,6 +196,46 @@ class FootageAdmin(admin.ModelAdmin):
             messages.success(
                 request, f"Preview of plan version {job.plan.version} requested (job #{job.pk}); reload to follow it."
             )
+        return redirect("admin:releases_footage_change", pk)
+
+    def captions_view(self, request, pk: int):
+        """Upload, replace or remove a recording's captions (POST from its change page)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not permissions.can_upload_footage(request.user):
+            raise PermissionDenied
+        footage = get_object_or_404(Footage, pk=pk)
+        try:
+            if "_remove_captions" in request.POST:
+                footage_service.remove_captions(footage, actor=request.user)
+                messages.success(request, _("Captions removed; a render without them is queued."))
+                return redirect("admin:releases_footage_change", pk)
+            form = CaptionsForm(request.POST, request.FILES)
+            if not form.is_valid():
+                for errors in form.errors.values():
+                    for error in errors:
+                        messages.error(request, _("Nothing was saved. %(error)s") % {"error": error})
+                return redirect("admin:releases_footage_change", pk)
+            before = footage.captions_key
+            footage = footage_service.set_captions(
+                footage,
+                fileobj=form.cleaned_data["captions"],
+                language=form.cleaned_data["language"],
+                actor=request.user,
+            )
+        except footage_service.FootageError as exc:
+            messages.error(request, _("Nothing was saved. %(error)s") % {"error": exc})
+        else:
+            if footage.captions_key == before:
+                messages.info(request, _("These captions are already attached; nothing changed."))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Captions saved. A render is queued; it publishes them with the text under every "
+                        "mute and bleep withheld."
+                    ),
+                )
         return redirect("admin:releases_footage_change", pk)
 
     def save_form(self, request, form, change):

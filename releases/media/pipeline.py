@@ -7,7 +7,9 @@ Safe to run twice and safe to kill:
   points at those files only once every output is written, read back and hashed, so
   a killed attempt leaves no half ladder marked ready (and the next attempt deletes
   what the killed one left);
-- a render whose plan was replaced by a newer version stands down.
+- a render whose plan was replaced by a newer version stands down, and so does one
+  whose captions were replaced or removed while it ran (it commits only if the
+  footage still has the captions it read).
 Bad input fails at once with a reason a person can read; storage trouble is
 transient and retried; the original is only ever read.
 """
@@ -20,10 +22,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from releases import audit, processing, workflow
-from releases.media import ffmpeg, hls, redaction, storage
+from releases.media import captions, ffmpeg, hls, redaction, storage
 from releases.models import AuditEntry, Footage, ProcessingJob, RedactionPlan, Rendition
 
 log = logging.getLogger(__name__)
@@ -75,13 +78,16 @@ def process(job_id: int) -> ProcessingJob | None:
         # Inside the try: a storage error here re-queues the job like any other.
         for earlier in range(1, job.attempts):
             storage.delete_prefix(private, _prefix(job, earlier))
-        info, tail = _render(job, produced)
+        info, tail, captions_key = _render(job, produced)
     except ffmpeg.MediaError as exc:
         _discard(produced)
         return fail_job(job, str(exc), stderr_tail=exc.stderr_tail)
     except PlanInvalid as exc:
         _discard(produced)
         return fail_job(job, f"The redaction plan cannot be applied to this recording: {exc}")
+    except captions.CaptionsError as exc:
+        _discard(produced)
+        return fail_job(job, f"The captions cannot be used with this recording: {exc} Upload corrected captions.")
     except storage.IntegrityError as exc:
         _discard(produced)
         return _integrity_alarm(job, str(exc))
@@ -109,7 +115,7 @@ def process(job_id: int) -> ProcessingJob | None:
             "The original is intact; an administrator can retry.",
         )
         raise
-    return _commit(job, info, produced, tail)
+    return _commit(job, info, produced, tail, captions_key)
 
 
 class PlanInvalid(Exception):
@@ -187,8 +193,11 @@ def _heartbeat(job: ProcessingJob, **fields) -> None:
         raise JobLost
 
 
-def _render(job: ProcessingJob, produced: list[Produced]) -> tuple[ffmpeg.ProbeInfo, list[str]]:
+def _render(job: ProcessingJob, produced: list[Produced]) -> tuple[ffmpeg.ProbeInfo, list[str], str]:
+    """Returns the probe, ffmpeg's last lines and the captions key the render read."""
     footage = job.footage
+    # Read once: the commit checks that the footage still has these captions.
+    captions_key = footage.captions_key if job.kind == Job.Kind.RENDER else ""
     private = storage.private_storage()
     with storage.scratch_dir(f"{job.pk}-{job.attempts}") as tmp:
         workdir = Path(tmp)
@@ -203,6 +212,8 @@ def _render(job: ProcessingJob, produced: list[Produced]) -> tuple[ffmpeg.ProbeI
         issues = redaction.validate(items, duration=info.duration)
         if issues:
             raise PlanInvalid("; ".join(str(i) for i in issues))
+        # Before the encode: captions that do not fit the recording fail the job at once.
+        captions_vtt = _redacted_captions(private, captions_key, footage.captions_language, info, items)
         spec = ffmpeg.preview_spec(info) if job.kind == Job.Kind.PREVIEW else ffmpeg.full_spec(info)
 
         def on_progress(seconds: float | None, speed: float | None) -> None:
@@ -213,12 +224,33 @@ def _render(job: ProcessingJob, produced: list[Produced]) -> tuple[ffmpeg.ProbeI
 
         outputs, tail = ffmpeg.render("source", workdir, info, items, spec, on_progress=on_progress)
         files = _check_and_describe(workdir, info, outputs)
+        if captions_vtt is not None:
+            (workdir / "captions.vtt").write_text(captions_vtt, encoding="utf-8")
+            # The rung carries the language, so it is frozen with the file when published.
+            files.append(
+                {"kind": Rendition.Kind.CAPTIONS, "name": "captions.vtt", "rung": footage.captions_language,
+                 "mime_type": "text/vtt"}
+            )  # fmt: skip
         prefix = _prefix(job, job.attempts)
         for f in files:
             stored = storage.store_path(private, prefix + f["name"], workdir / f["name"])
             produced.append(Produced(key=stored.name, size=stored.size, sha256=stored.sha256, **f))
             _heartbeat(job)
-    return info, tail
+    return info, tail, captions_key
+
+
+def _redacted_captions(private, key: str, language: str, info, items: list[dict]) -> str | None:
+    """The text of captions.vtt (None without captions): the staff's captions, checked
+    against the recording's length, with the text under every mute and bleep of the plan
+    withheld (releases.media.captions). Raises captions.CaptionsError."""
+    if not key:
+        return None
+    with private.open(key, "rb") as fh:
+        data = fh.read(captions.MAX_BYTES + 1)
+    cues = captions.parse(data, duration=info.duration)
+    with translation.override(language or "en"):
+        placeholder = gettext("[redacted: %(exemptions)s]")
+    return captions.to_vtt(captions.redact(cues, items, placeholder=placeholder), language=language)
 
 
 def _check_and_describe(workdir: Path, info: ffmpeg.ProbeInfo, outputs: list[ffmpeg.Output]) -> list[dict]:
@@ -279,7 +311,9 @@ def _check_and_describe(workdir: Path, info: ffmpeg.ProbeInfo, outputs: list[ffm
 # --- commit / fail ------------------------------------------------------------------------
 
 
-def _commit(job: ProcessingJob, info: ffmpeg.ProbeInfo, produced: list[Produced], tail: list[str]) -> ProcessingJob:
+def _commit(
+    job: ProcessingJob, info: ffmpeg.ProbeInfo, produced: list[Produced], tail: list[str], captions_key: str = ""
+) -> ProcessingJob:
     host, pid = processing.worker_identity()
     stale: list[str] = []
     with transaction.atomic():
@@ -296,7 +330,8 @@ def _commit(job: ProcessingJob, info: ffmpeg.ProbeInfo, produced: list[Produced]
             Job.objects.filter(pk__in=[j.pk for j in old]).update(output_key="")
             job.output_key, job.output_size, job.output_sha256 = preview.key, preview.size, preview.sha256
         else:
-            if _superseded(job):
+            # New captions (or none) since this render read them: a newer render is queued.
+            if _superseded(job) or footage.captions_key != captions_key:
                 job.state, job.finished_at = Job.State.SUPERSEDED, now
                 job.save(update_fields=["state", "finished_at"])
                 transaction.on_commit(lambda: _discard(produced))

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from releases.models import Approval, Footage, Release, Rendition
+from releases.models import Approval, AuditEntry, Footage, Release, Rendition
 
 
 class WorkflowError(Exception):
@@ -84,4 +84,14 @@ def two_person_conflict(release: Release, actor) -> str:
         return "you uploaded footage in this release"
     if release.footage.filter(plans__created_by=actor).exists():
         return "you wrote a version of a redaction plan in this release"
+    # Captions are part of what is published (redacted from the plan, hashed, signed), so
+    # whoever uploaded or removed them is an author too. The audit log is where that is kept.
+    footage_ids = [str(pk) for pk in release.footage.values_list("pk", flat=True)]
+    if AuditEntry.objects.filter(
+        action__in=("footage.captions_uploaded", "footage.captions_removed"),
+        object_type="Footage",
+        object_id__in=footage_ids,
+        actor=actor,
+    ).exists():
+        return "you uploaded captions for a recording in this release"
     return ""
