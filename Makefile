@@ -8,12 +8,13 @@ PORT   ?= 8000
 MANAGE := $(BIN)/python manage.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo serve worker test test-fast lint fmt check bench bench-access clean
+.PHONY: help run demo serve worker test test-fast lint fmt check bench bench-web bench-access clean
 
 help:
 	@echo "make run    set up (venv, dependencies, database, demo data) and start web + worker on :$(PORT)"
 	@echo "make test   run the whole test suite (browser tests skip, saying so, when Chromium is missing)"
 	@echo "make lint | fmt | check | bench | demo | worker | clean"
+	@echo "make messages   update and compile the Spanish translations (docs/i18n.md)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -71,12 +72,27 @@ fmt: $(VENV)/.dev
 check: lint test
 
 # BENCH_SECONDS=5 BENCH_RUNS=1 BENCH_LONG_SECONDS=20 for a quick try; see docs/benchmarks.md.
+# The media pipeline against bare ffmpeg, then the public pages under load (bench-web).
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/web.py
+
+# Public pages under load: gunicorn on PostgreSQL (BENCH_PG, default the local server) with
+# 10,000 published releases and 100,000 requests, against a trivial view (docs/benchmarks.md).
+bench-web: $(VENV)/.dev
+	$(BIN)/python bench/web.py
 
 # Access-request pages and the clock against a trivial view (BENCH_REQUESTS=5000).
 bench-access: $(VENV)/.dev
 	$(BIN)/python bench/access.py
 
 clean:
-	rm -rf var/test var/scratch .pytest_cache .ruff_cache
+	rm -rf var/test var/scratch .pytest_cache .ruff_cache .hypothesis
+
+# Spanish (docs/i18n.md): collect new and changed strings into locale/es/LC_MESSAGES/django.po,
+# then compile django.mo. Translate every new entry in between, run it again, and commit both
+# files (the .mo too: `make run` needs no gettext tools). Needs GNU gettext (apt: gettext).
+.PHONY: messages
+messages: $(VENV)/.dev
+	DEBUG=true $(MANAGE) makemessages -l es --no-obsolete --ignore=.venv --ignore=var --ignore=bench --ignore=tests
+	DEBUG=true $(MANAGE) compilemessages -l es --ignore=.venv --ignore=var --ignore=bench

@@ -19,9 +19,10 @@ CLIP_FPS = 30
 RUN_DIR_VARIABLE = "BENCH_RUN_DIR"
 
 
-def setup(run_dir: Path | None = None) -> Path:
+def setup(run_dir: Path | None = None, *, extra: dict[str, str] | None = None) -> Path:
     """Configure and set up Django on `run_dir` (default: a new directory). Environment
-    settings that would point elsewhere (DATABASE_URL, S3, Redis) are overridden;
+    settings that would point elsewhere (DATABASE_URL, S3, Redis) are overridden, then
+    `extra` is applied (bench/web.py points DATABASE_URL at PostgreSQL);
     FFMPEG_BINARY and FFMPEG_THREADS are left as the caller set them."""
     if run_dir is None:
         VAR.mkdir(parents=True, exist_ok=True)
@@ -44,6 +45,7 @@ def setup(run_dir: Path | None = None) -> Path:
             "LOG_LEVEL": "WARNING",
         }
     )
+    os.environ.update(extra or {})
     sys.path.insert(0, str(ROOT))
     import django
 

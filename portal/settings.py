@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "releases.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "releases.middleware.StaffSessionMiddleware",
+    # After authentication (staff bypass it) and locale (one entry per language).
+    "releases.cache.PublicPageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -143,6 +145,9 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Public pages are in English at / and in Spanish at /es/ (docs/i18n.md); staff pages, the API
+# and files are English only. Spanish numbers are written the US way (portal/formats/es).
+FORMAT_MODULE_PATH = ["portal.formats"]
 # The agency's clock: statutory deadlines and "today" are computed in this zone.
 TIME_ZONE = env("TIME_ZONE", default="America/New_York")
 USE_I18N = True
@@ -315,8 +320,19 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # Rendered public pages (releases/cache.py). Keys carry the public generation, so a
+    # per-process cache is as correct as a shared one, only less effective.
+    "pages": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "pages"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+    ),
 }
+PUBLIC_PAGE_CACHE = "pages"
+# How long a rendered public page may be reused. Any public change makes it stale at once;
+# this bounds only figures that change with time alone (overdue requests). 0 turns it off.
+PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=300)
 
 # --- MEDIA PIPELINE ---------------------------------------------------------
 # Ed25519 key that signs release manifests and audit checkpoints (releases/signing.py).
@@ -345,18 +361,23 @@ REDACTION_COMMAND_INTERVAL = env.float("REDACTION_COMMAND_INTERVAL", default=0.1
 PREVIEW_HEIGHT = env.int("PREVIEW_HEIGHT", default=360)
 
 # --- DRF --------------------------------------------------------------------
+# Reads of the public API per client address, e.g. "120/minute" (AnonRateThrottle).
+API_ANON_RATE = env("API_ANON_RATE", default="120/minute")
 # Staff by default; the public API's views (releases/api/public.py) set AllowAny and no
 # authentication themselves.
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # ScopedRateThrottle rates, per client address, counted in the cache (per process with
+    # Throttle rates, per client address, counted in the default cache (per process with
     # the development LocMemCache; shared with Redis). The durable filing limits are the
     # ACCESS_REQUEST_LIMIT_* ones above, counted from saved requests.
     "DEFAULT_THROTTLE_RATES": {
         "request-filing": env("API_FILING_RATE", default="10/hour"),
-        "public": env("API_PUBLIC_RATE", default="600/minute"),
+        # Every public read (AnonRateThrottle). "public" is the same rate, for views
+        # throttled by scope (ScopedRateThrottle, throttle_scope = "public").
+        "anon": API_ANON_RATE,
+        "public": API_ANON_RATE,
     },
     # The client address for throttling: REMOTE_ADDR, or the last X-Forwarded-For hop behind
     # a trusted proxy (as releases.access.client_ip). Never a client-supplied header otherwise.
@@ -365,8 +386,10 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Body Camera Transparency Portal API",
     "DESCRIPTION": (
-        "Public API of the ICE Body Camera Transparency Portal: file an access request for body-worn camera "
-        "footage, follow it with its private token, and read the public request log. See docs/api.md."
+        "Public, read-only API of the ICE Body Camera Transparency Portal: published releases (files with sizes, "
+        "SHA-256 hashes and URLs, redaction logs, signed manifests), cities, the public audit log and the public "
+        "request log; plus filing an access request and following it with its private token. No account or key; "
+        "reads are throttled per address and carry ETag and Last-Modified. See docs/api.md."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -378,6 +401,11 @@ SPECTACULAR_SETTINGS = {
         "RequestStageEnum": "releases.models.requests.AccessRequest.Stage",
         "RequestDecisionEnum": "releases.api.serializers_public.DECISION_CHOICES",
         "ExpediteDecisionEnum": "releases.models.requests.AccessRequest.Decision",
+        "RequestCategoryEnum": "releases.models.requests.AccessRequest.Category",
+        "ReleaseCategoryEnum": "releases.models.releases.Category",
+        "LanguageEnum": "releases.models.releases.SUMMARY_LANGUAGES",
+        "RedactionKindEnum": "releases.models.redactions.Redaction.Kind",
+        "AuditKindEnum": "releases.api.serializers_public.AUDIT_KINDS",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -10,9 +10,11 @@ class ReleasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from releases import audit_signals, permissions
+        from releases import audit_signals, cache_signals, permissions
 
         # Permissions themselves are created on post_migrate, so roles are synced then too.
         post_migrate.connect(permissions.sync_roles, sender=self, dispatch_uid="releases.sync_roles")
         # Sign-ins, lockouts and account/permission changes go to the audit log.
         audit_signals.connect()
+        # Any write the public could see makes every cached public page stale.
+        cache_signals.connect()

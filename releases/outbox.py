@@ -6,7 +6,9 @@ waits, and beat's retry_outbox re-queues anything still pending. A claim (a leas
 next_attempt_at, taken by a conditional UPDATE) keeps two runners from sending it twice.
 
 Status links carry the requester's private token, which is never stored: bodies hold the
-placeholder STATUS_URL and the link is filled in at send time.
+placeholder STATUS_URL and the link is filled in at send time. A message to a requester is
+written in their language (AccessRequest.language): queue() renders it, subject included,
+under that language, and its links lead to the pages in that language.
 """
 
 import logging
@@ -68,7 +70,12 @@ def body_for_sending(email: OutboundEmail) -> str:
         return email.body
     from releases import access  # access imports this module
 
-    return email.body.replace(STATUS_URL, access.status_url(email.request) if email.request else settings.SITE_URL)
+    if email.request is None:
+        return email.body.replace(STATUS_URL, settings.SITE_URL)
+    # The link opens the status page in the language the requester chose (English at
+    # /requests/status/…, Spanish at /es/requests/status/…), as the message is written in.
+    with translation.override(email.request.language):
+        return email.body.replace(STATUS_URL, access.status_url(email.request))
 
 
 def deliver(email_id: int) -> bool:

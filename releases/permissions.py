@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group, Permission
 EDIT_REDACTION_PLAN = "releases.edit_redaction_plan"
 DOWNLOAD_ORIGINAL = "releases.download_original"
 HANDLE_ACCESS_REQUESTS = "releases.handle_accessrequest"
+ENTER_PILOT_FIGURES = "releases.enter_pilotfigures"
+APPROVE_PILOT_FIGURES = "releases.approve_pilotfigures"
 
 _VIEW = [
     "releases.view_city",
@@ -78,6 +80,12 @@ ROLES: dict[str, list[str]] = {
         "releases.view_outboundemail",
     ],
 }
+
+# Official pilot figures (releases.pilot): records officers enter them as drafts, reviewers
+# approve them (never figures they entered or last changed); administrators look.
+ROLES[RECORDS_OFFICER] += ["releases.view_pilotfigures", ENTER_PILOT_FIGURES]
+ROLES[REVIEWER] += ["releases.view_pilotfigures", APPROVE_PILOT_FIGURES]
+ROLES[ADMINISTRATOR] += ["releases.view_pilotfigures"]
 
 
 def sync_roles(**_kwargs) -> None:
@@ -155,3 +163,13 @@ def can_view_audit_log(user) -> bool:
 def can_handle_access_requests(user) -> bool:
     """The records officer's work: the request queue, messages, decisions, linking releases."""
     return _staff(user) and user.has_perm(HANDLE_ACCESS_REQUESTS)
+
+
+def can_enter_pilot_figures(user) -> bool:
+    """Enter or change official pilot figures, as drafts (admin or CSV import)."""
+    return _staff(user) and user.has_perm(ENTER_PILOT_FIGURES)
+
+
+def can_approve_pilot_figures(user) -> bool:
+    """Approve official pilot figures for publication (releases.pilot adds the two-person rule)."""
+    return _staff(user) and user.has_perm(APPROVE_PILOT_FIGURES)

@@ -19,6 +19,7 @@ import datetime
 import re
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from releases.access import FILING_FIELDS
@@ -172,6 +173,11 @@ class AccessRequestForm(forms.ModelForm):
         fields["category"].choices = _choices(AccessRequest.Category.choices, CATEGORY_LABELS)
         fields["subject"].choices = _choices(AccessRequest.Subject.choices, SUBJECT_LABELS)
         fields["language"].choices = _choices(AccessRequest.Language.choices, LANGUAGE_LABELS)
+        if not self.is_bound and self.instance.pk is None and "language" not in (kwargs.get("initial") or {}):
+            # Letters in the language of the page the form was filled in, unless changed.
+            language = (get_language() or "en").split("-")[0]
+            if language in AccessRequest.Language.values:
+                self.initial["language"] = language
         fields["phone"].validators.append(validate_phone)
         for field in fields.values():
             # Clearer than Django's default, and the same for every text field.

@@ -45,6 +45,26 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Test databases roll back, and with them the public generation the page cache is
+    keyed by: every test starts with no cached pages."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+
+
+@pytest.fixture(autouse=True)
+def english_to_start():
+    """A request to a Spanish page leaves Spanish active in the thread (LocaleMiddleware
+    activates a language per request and leaves it), so each test starts in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
 @pytest.fixture(scope="session")
 def signing_key_pem() -> str:
     return signing.generate_private_key_pem()

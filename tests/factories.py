@@ -126,7 +126,7 @@ def published_rows(n: int = 1, *, city=None, cities=None, created_by=None, **fie
             manifest="{}",
             manifest_sha256="0" * 64,
             signature="",
-            key_fingerprint="",
+            key_fingerprint="0" * 64,
         )
         release.public_version = version
         release.published_at = version.published_at

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
-from releases import audit, deadlines
+from releases import audit, cache, deadlines
 from releases.access import clock
 from releases.access.actions import (
     add_note,
@@ -72,6 +73,10 @@ Kind = RequestEvent.Kind
 OPEN = set(AccessRequest.OPEN_STATUSES)
 DECIDABLE = {Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS}
 DECIDED = set(AccessRequest.DECISIONS)
+
+# The actions a requester takes on the status page, as verbs for its refusals ("Cannot
+# withdraw a request that is withdrawn."), in the page's language. Staff pages are English.
+REQUESTER_VERBS = {"withdraw": pgettext_lazy("action", "withdraw"), "appeal": pgettext_lazy("action", "appeal")}
 
 TRANSITIONS = {
     # action            allowed from                  to                          who
@@ -183,11 +188,11 @@ def file_request(
     now = now or timezone.now()
     cities = list(cities)
     if not cities:
-        raise FilingRefused("Choose at least one city.")
+        raise FilingRefused(_("Choose at least one city."))
     if data.get("expedite_requested") and not (data.get("expedite_justification") and data.get("expedite_certified")):
-        raise FilingRefused("Expedited processing needs a justification that you certify as true.")
+        raise FilingRefused(_("Expedited processing needs a justification that you certify as true."))
     if data.get("fee_waiver_requested") and not data.get("fee_waiver_justification"):
-        raise FilingRefused("A fee waiver request needs a justification.")
+        raise FilingRefused(_("A fee waiver request needs a justification."))
     from releases.access import filing
 
     ip_fingerprint = fingerprint(ip)
@@ -277,7 +282,7 @@ def withdraw(req: AccessRequest, *, actor, note: str = "") -> Result:
 
 
 def appeal(req: AccessRequest, *, actor, reason: str) -> Result:
-    require(reason, "Say why you appeal the decision.")
+    require(reason, _("Say why you appeal the decision."))
     return _transition(req, "appeal", actor=actor, note=reason)
 
 
@@ -303,7 +308,7 @@ def _transition(req: AccessRequest, action: str, *, actor, note: str, **params) 
         if locked.status not in sources:
             raise AccessError(
                 _("Cannot %(verb)s a request that is %(status)s.")
-                % {"verb": _(verb), "status": _(locked.get_status_display()).lower()}
+                % {"verb": REQUESTER_VERBS.get(action, verb), "status": locked.get_status_display().lower()}
             )
         from_status = locked.status
         day = clock.today()
@@ -444,6 +449,9 @@ def recompute_clocks() -> int:
         if due != req.due_on:
             AccessRequest.objects.filter(pk=req.pk).update(due_on=due)
             changed += 1
+    if changed:
+        # The public request log shows due dates; update() sends no signal.
+        cache.bump()
     return changed
 
 

@@ -6,6 +6,7 @@ request's history; the requester is e-mailed what they should know."""
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from releases import deadlines, outbox
 from releases.access import clock
@@ -69,7 +70,7 @@ def add_note(req: AccessRequest, *, actor, body: str) -> RequestEvent:
 
 def send_message(req: AccessRequest, *, actor, body: str) -> RequestEvent:
     """A message to the requester: kept in the history, shown on the status page, e-mailed."""
-    require(body, "The message is empty.")
+    require(body, _("The message is empty."))
     with handling(req, actor) as locked:
         event = add_event(locked, Kind.MESSAGE, actor=actor, body=body, visible=True)
         record_audit(locked, "message", actor, {}, "")
@@ -80,13 +81,13 @@ def send_message(req: AccessRequest, *, actor, body: str) -> RequestEvent:
 def requester_reply(req: AccessRequest, *, body: str) -> RequestEvent:
     """The requester writes back from the status page (an answer to a clarification, say).
     The assigned officer is told by e-mail that there is a reply, not what it says."""
-    require(body, "The message is empty.")
+    require(body, _("The message is empty."))
     if len(body) > 5000:
-        raise AccessError("A message is at most 5,000 characters.")
+        raise AccessError(_("A message is at most 5,000 characters."))
     with transaction.atomic():
         locked = AccessRequest.objects.select_for_update().get(pk=req.pk)
         if locked.status in (Status.WITHDRAWN, Status.APPEAL_UPHELD, Status.APPEAL_REVERSED):
-            raise AccessError("This request is closed; file a new request instead.")
+            raise AccessError(_("This request is closed; file a new request instead."))
         event = add_event(locked, Kind.MESSAGE, actor=None, body=body, visible=True)
         record_audit(locked, "requester_reply", None, {}, "")
         # The assigned officer is told; with nobody assigned, every records officer is.

@@ -10,7 +10,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import F
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from releases.models import AccessRequest, TrackingSequence
 
@@ -52,16 +53,21 @@ def check_limits(*, email: str, ip_fingerprint: str, now: datetime.datetime | No
         day = requests.filter(filer_fingerprint=ip_fingerprint, received_at__gte=now - timedelta(days=1)).count()
         if hour >= settings.ACCESS_REQUEST_LIMIT_PER_IP_HOUR or day >= settings.ACCESS_REQUEST_LIMIT_PER_IP_DAY:
             raise FilingLimited(
-                "Too many requests have been filed from your network recently. Please try again later, "
-                "or write to the records office."
+                _(
+                    "Too many requests have been filed from your network recently. Please try again later, "
+                    "or write to the records office."
+                )
             )
     if email:
         by_email = requests.filter(email__iexact=email, received_at__gte=now - timedelta(days=1)).count()
         if by_email >= settings.ACCESS_REQUEST_LIMIT_PER_EMAIL_DAY:
             raise FilingLimited(
-                f"This e-mail address has filed {by_email} requests in the last 24 hours, the most we accept "
-                "in a day. Please try again tomorrow, or add to one of your open requests by replying on "
-                "its status page."
+                _(
+                    "This e-mail address has filed %(count)d requests in the last 24 hours, the most we accept "
+                    "in a day. Please try again tomorrow, or add to one of your open requests by replying on "
+                    "its status page."
+                )
+                % {"count": by_email}
             )
 
 
@@ -93,7 +99,9 @@ def token_for(salt: str) -> str:
 
 
 def status_path(req: AccessRequest) -> str:
-    return reverse("public:request-status", kwargs={"token": token_for(req.token_salt)})
+    """The status page in the requester's language (/es/... for Spanish)."""
+    with translation.override(req.language):
+        return reverse("public:request-status", kwargs={"token": token_for(req.token_salt)})
 
 
 def status_url(req: AccessRequest) -> str:

@@ -5,3 +5,4 @@ Importing the modules registers their ModelAdmins.
 """
 
 from releases.admin import audit, footage, jobs, readonly, redactions, releases, requests  # noqa: F401
+from releases.admin import pilot as pilot

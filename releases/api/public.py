@@ -1,45 +1,57 @@
-"""Public API: file an access request, follow it with its private token, read the public log.
+"""Public API: published releases, cities, the public audit log, the public request log;
+filing an access request and following it with its private token.
 
-Permission: anyone (every view sets AllowAny and no authentication, so no session and no
-CSRF token are involved; the staff API keeps the project default, IsAdminUser).
-Throttles (DRF ScopedRateThrottle, per client address, REST_FRAMEWORK's
-DEFAULT_THROTTLE_RATES): "request-filing" for POST /api/requests/, "public" for reads. They
-are counted in the cache, so per process with the development LocMemCache; the durable
-limits are releases.access's per-address and per-e-mail ones, counted from saved requests.
+Permission: anyone. Every view states AllowAny and no authentication, so no session and
+no CSRF token are involved (the staff API keeps the project default, IsAdminUser).
+Throttles (per client address, counted in the default cache): AnonRateThrottle for every
+read (REST_FRAMEWORK's "anon" rate, API_ANON_RATE); ScopedRateThrottle "request-filing"
+for POST /api/requests/, whose durable limits are releases.access's, counted from saved
+requests. Reads carry an ETag and Last-Modified and answer 304 to a matching conditional
+request (releases.api.conditional).
 
-Errors carry "detail" (refusals) or one list of messages per invalid field (400). The
-public log reads only through releases.selectors (public fields only). docs/api.md
-describes every endpoint; /api/schema/ is the OpenAPI schema and /api/docs/ Swagger UI.
+Every read goes through releases.selectors (published versions only) or the public part
+of releases.audit. Errors carry "detail" (refusals, 404) or one list of messages per
+invalid field (400). docs/api.md describes every endpoint; /api/schema/ is the OpenAPI
+schema and /api/docs/ Swagger UI.
 """
 
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from releases import access, selectors
+from releases import access, audit, selectors
 from releases.access import clock
+from releases.api import filters
+from releases.api.conditional import ConditionalGetMixin
+from releases.api.pagination import AuditCursorPagination, PublicPagination
 from releases.api.serializers_public import (
+    AuditCheckpointSerializer,
+    AuditEntrySerializer,
     ErrorSerializer,
     FiledRequestSerializer,
+    PublicCitySerializer,
     PublicRequestSerializer,
+    ReleaseDetailSerializer,
+    ReleaseSummarySerializer,
     RequestFilingSerializer,
     RequestStatusSerializer,
+    absolute,
 )
 from releases.models import AccessRequest, Release, RequestEvent
+from releases.selectors import api as api_selectors
 from releases.selectors.requests import STATUS_GROUPS, public_releases_of, status_choices_values
 
 FILING_SCOPE = "request-filing"
-PUBLIC_SCOPE = "public"
-PAGE_SIZE = 25
 # Far above the largest valid filing (about 17,000 characters), like the web form's limit.
 MAX_BODY_BYTES = 64 * 1024
 RETRY = {"Retry-After": "3600"}
@@ -49,14 +61,233 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"
 class PublicAPIView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = PUBLIC_SCOPE
+    throttle_classes = [AnonRateThrottle]
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser, FormParser]
 
 
-class PublicLogPagination(PageNumberPagination):
-    page_size = PAGE_SIZE
+class PublicReadView(ConditionalGetMixin, PublicAPIView):
+    """A public read: ETag from the body, Last-Modified from the newest publication,
+    correction or withdrawal."""
+
+    def last_modified(self, request):
+        return api_selectors.public_last_change()
+
+
+# --- OpenAPI pieces shared by the reads ------------------------------------------------
+
+CONDITIONAL = [
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="An ETag from an earlier answer: 304 Not Modified if the answer is still the same.",
+    ),
+    OpenApiParameter(
+        "If-Modified-Since",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="An HTTP date (an earlier Last-Modified): 304 Not Modified if nothing public changed since. "
+        "Ignored when If-None-Match is sent.",
+    ),
+    OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=True,
+        response=[200, 304],
+        description="SHA-256 of the body, quoted.",
+    ),
+    OpenApiParameter(
+        "Last-Modified",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description="The newest public change (publication, correction, withdrawal; for the request log also "
+        "its own changes). Left out for two seconds after a change.",
+    ),
+]
+SLUG = OpenApiParameter(
+    "slug", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^[-a-zA-Z0-9_]+$", description="The slug."
+)
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag (or Last-Modified) you sent is current.")
+THROTTLED = OpenApiResponse(ErrorSerializer, description="Too many requests from this address; see Retry-After.")
+INVALID_PARAMETERS = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="Invalid query parameters: each one with a list of messages.",
+    examples=[OpenApiExample("Invalid parameters", value={"city": ["No city with this slug."]})],
+)
+
+
+def read_responses(ok, *, not_found: str = "Invalid page.", invalid: bool = False) -> dict:
+    responses = {
+        200: ok,
+        304: NOT_MODIFIED,
+        404: OpenApiResponse(ErrorSerializer, description=not_found),
+        429: THROTTLED,
+    }
+    if invalid:
+        responses[400] = INVALID_PARAMETERS
+    return responses
+
+
+# --- releases ----------------------------------------------------------------------------
+
+
+class ReleaseListView(PublicReadView, generics.GenericAPIView):
+    pagination_class = PublicPagination
+    serializer_class = ReleaseSummarySerializer
+
+    @extend_schema(
+        operation_id="releases_list",
+        summary="Published releases",
+        description=(
+            "Every published release as its current public version describes it, filtered and sorted by the "
+            "parameters below (all optional; an invalid one is a 400 naming it). Newest publication first, or best "
+            "match first with `q`. 25 a page, `page_size` up to 100."
+        ),
+        parameters=[*filters.openapi_parameters(filters.ReleaseFilter), *CONDITIONAL],
+        responses=read_responses(ReleaseSummarySerializer(many=True), invalid=True),
+    )
+    def get(self, request):
+        filterset = filters.ReleaseFilter(request.query_params)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        releases = selectors.public_release_search(filterset.release_query())
+        page = self.paginate_queryset(releases)
+        return self.get_paginated_response(ReleaseSummarySerializer(page, many=True).data)
+
+
+class ReleaseDetailView(PublicReadView):
+    @extend_schema(
+        operation_id="releases_retrieve",
+        summary="One published release",
+        description=(
+            "The current version's fields; its recordings, each with every published file (size, SHA-256, URL) "
+            "and the public redaction log; every version with its signed manifest's URL and hash and its files' "
+            "hashes; and the access requests the release answers. 404 for anything not published now (a draft, "
+            "a release in review, approved or scheduled, or a withdrawn one)."
+        ),
+        parameters=[SLUG, *CONDITIONAL],
+        responses=read_responses(ReleaseDetailSerializer, not_found="No published release here."),
+    )
+    def get(self, request, slug: str):
+        release = selectors.public_release(slug)
+        context = {
+            "slug": release.slug,
+            "footage": selectors.public_footage(release),
+            "versions": selectors.public_versions(release),
+            "answers": selectors.public_answered_requests(release),
+        }
+        return Response(ReleaseDetailSerializer(release, context=context).data)
+
+
+# --- cities ------------------------------------------------------------------------------
+
+
+class CityListView(PublicReadView, generics.GenericAPIView):
+    pagination_class = PublicPagination
+    serializer_class = PublicCitySerializer
+
+    @extend_schema(
+        operation_id="cities_list",
+        summary="Cities of the program",
+        description="Every city, by deployment phase and name, with how many releases are published there now.",
+        parameters=CONDITIONAL,
+        responses=read_responses(PublicCitySerializer(many=True)),
+    )
+    def get(self, request):
+        page = self.paginate_queryset(selectors.public_cities())
+        return self.get_paginated_response(PublicCitySerializer(page, many=True).data)
+
+
+class CityDetailView(PublicReadView):
+    @extend_schema(
+        operation_id="cities_retrieve",
+        summary="One city",
+        parameters=[SLUG, *CONDITIONAL],
+        responses=read_responses(PublicCitySerializer, not_found="No such city."),
+    )
+    def get(self, request, slug: str):
+        return Response(PublicCitySerializer(selectors.public_city(slug)).data)
+
+
+# --- the public audit log ------------------------------------------------------------------
+
+
+class AuditEntryListView(PublicReadView, generics.GenericAPIView):
+    pagination_class = AuditCursorPagination
+    serializer_class = AuditEntrySerializer
+
+    @extend_schema(
+        operation_id="audit_entries_list",
+        summary="The public audit log",
+        description=(
+            "Publications, corrections and withdrawals, newest first: the public part of the hash-chained audit "
+            "log, as /audit.json shows it (never who acted, never internal notes). Cursor pagination: follow "
+            "`next`. 50 a page, `page_size` up to 200. See docs/audit.md to check the chain."
+        ),
+        parameters=CONDITIONAL,
+        responses=read_responses(AuditEntrySerializer(many=True), not_found="Invalid cursor."),
+    )
+    def get(self, request):
+        entries = self.paginate_queryset(audit.public_audit_entries())
+        live = audit.published_slugs(entry.public.get("release", "") for entry in entries)
+        rows = [_audit_entry(entry, live) for entry in entries]
+        return self.get_paginated_response(AuditEntrySerializer(rows, many=True).data)
+
+
+class AuditCheckpointListView(PublicReadView, generics.GenericAPIView):
+    pagination_class = AuditCursorPagination
+    serializer_class = AuditCheckpointSerializer
+
+    @extend_schema(
+        operation_id="audit_checkpoints_list",
+        summary="Signed checkpoints of the audit log",
+        description="Signed statements of the log's head, newest first (cursor pagination, as the entries).",
+        parameters=CONDITIONAL,
+        responses=read_responses(AuditCheckpointSerializer(many=True), not_found="Invalid cursor."),
+    )
+    def get(self, request):
+        points = self.paginate_queryset(audit.public_checkpoints())
+        rows = [audit.public_checkpoint(point) for point in points]
+        return self.get_paginated_response(AuditCheckpointSerializer(rows, many=True).data)
+
+    def last_modified(self, request):
+        head = audit.latest_checkpoint()
+        return head.created_at if head else None
+
+
+def _audit_entry(entry, live: set[str]) -> dict:
+    """One public entry, every field present (null where a withdrawal has none)."""
+    public = entry.public
+    slug = public.get("release", "")
+    files = public.get("files")
+    kind = "correction" if public.get("supersedes") else "publication"
+    if entry.action == "release.withdraw":
+        kind = "withdrawal"
+    published_now = slug in live
+    return {
+        "id": entry.pk,
+        "created_at": entry.created_at,
+        "action": entry.action,
+        "kind": kind,
+        "release": slug,
+        "title": public.get("title", ""),
+        "city": public.get("city", ""),
+        "version": public.get("version"),
+        "supersedes": public.get("supersedes"),
+        "reason": public.get("reason") or "",
+        "manifest_sha256": public.get("manifest_sha256"),
+        "files": [{"name": name, "sha256": sha} for name, sha in files.items()] if isinstance(files, dict) else None,
+        "published_now": published_now,
+        "release_url": absolute(reverse("public:release-detail", kwargs={"slug": slug})) if published_now else None,
+        "entry_hash": entry.entry_hash,
+        "prev_hash": entry.prev_hash,
+    }
+
+
+# --- the public request log, filing, the requester's status -----------------------------
 
 
 LOG_FILTERS = [
@@ -89,28 +320,35 @@ ERRORS = {
 }
 
 
-class RequestCollectionView(PublicAPIView, generics.GenericAPIView):
+class RequestLogReadMixin:
+    def last_modified(self, request):
+        return api_selectors.public_request_log_last_change()
+
+
+class RequestCollectionView(RequestLogReadMixin, PublicReadView, generics.GenericAPIView):
     """GET: the public request log. POST: file a new request."""
 
-    pagination_class = PublicLogPagination
+    pagination_class = PublicPagination
     serializer_class = PublicRequestSerializer
+    throttle_scope = FILING_SCOPE  # ScopedRateThrottle, for POST only (get_throttles)
 
-    @property
-    def throttle_scope(self) -> str:
-        return FILING_SCOPE if self.request.method == "POST" else PUBLIC_SCOPE
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
 
     @extend_schema(
         operation_id="requests_list",
         summary="The public request log",
-        description="Every access request, newest first, with public fields only. 25 per page.",
-        parameters=LOG_FILTERS,
-        responses={200: PublicRequestSerializer(many=True), 400: ERRORS[400]},
+        description="Every access request, newest first, with public fields only. 25 a page, `page_size` up to 100.",
+        parameters=[*LOG_FILTERS, *CONDITIONAL],
+        responses=read_responses(PublicRequestSerializer(many=True), invalid=True),
     )
     def get(self, request):
-        filters = selectors.LogFilters.from_query(request.query_params)
-        if filters.errors:
-            raise ValidationError(filters.errors)
-        page = self.paginate_queryset(selectors.public_request_log(filters))
+        log_filters = selectors.LogFilters.from_query(request.query_params)
+        if log_filters.errors:
+            raise ValidationError(log_filters.errors)
+        page = self.paginate_queryset(selectors.public_request_log(log_filters))
         data = PublicRequestSerializer([selectors.public_row(req) for req in page], many=True).data
         return self.get_paginated_response(data)
 
@@ -170,11 +408,12 @@ class RequestCollectionView(PublicAPIView, generics.GenericAPIView):
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
-class RequestDetailView(PublicAPIView):
+class RequestDetailView(RequestLogReadMixin, PublicReadView):
     @extend_schema(
         operation_id="requests_retrieve",
         summary="One request of the public log",
-        responses={200: PublicRequestSerializer, 404: OpenApiResponse(ErrorSerializer, description="No such request.")},
+        parameters=CONDITIONAL,
+        responses=read_responses(PublicRequestSerializer, not_found="No such request."),
     )
     def get(self, request, tracking_number: str):
         return Response(PublicRequestSerializer(selectors.public_row(selectors.public_request(tracking_number))).data)
@@ -189,7 +428,20 @@ class RequestStatusView(PublicAPIView):
             "requester may see (never internal notes or staff names), the decision and linked published footage. "
             "An unknown token answers 404."
         ),
-        responses={200: RequestStatusSerializer, 404: OpenApiResponse(ErrorSerializer, description="Unknown token.")},
+        parameters=[
+            OpenApiParameter(
+                "token",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                pattern=r"^[-A-Za-z0-9_]+$",
+                description="The private status token returned when filing.",
+            )
+        ],
+        responses={
+            200: RequestStatusSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="Unknown token."),
+            429: THROTTLED,
+        },
     )
     def get(self, request, token: str):
         req = access.by_token(token)
@@ -251,6 +503,20 @@ def _status(req: AccessRequest) -> dict:
 
 
 # --- the OpenAPI schema ----------------------------------------------------------------
+
+
+class PublicSchemaView(ConditionalGetMixin, SpectacularAPIView):
+    """/api/schema/: the OpenAPI schema of the public API (with an ETag, like every read)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+
+class PublicDocsView(ConditionalGetMixin, SpectacularSwaggerView):
+    """/api/docs/: Swagger UI, served from the portal's own static files."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
 
 
 def public_endpoints_only(endpoints, **kwargs):

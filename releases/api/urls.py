@@ -2,29 +2,27 @@
 and docs, and the staff API under staff/ (namespace 'staff-api')."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.permissions import AllowAny
 
 from releases.api import public, staff
+from releases.api import statistics as statistics_api
 
 public_urlpatterns = [
+    path("releases/", public.ReleaseListView.as_view(), name="release-list"),
+    path("releases/<slug:slug>/", public.ReleaseDetailView.as_view(), name="release-detail"),
+    path("cities/", public.CityListView.as_view(), name="city-list"),
+    path("cities/<slug:slug>/", public.CityDetailView.as_view(), name="city-detail"),
+    path("audit/", public.AuditEntryListView.as_view(), name="audit-entries"),
+    path("audit/checkpoints/", public.AuditCheckpointListView.as_view(), name="audit-checkpoints"),
+    # Pilot statistics (releases/api/statistics.py; the same figures as /data/statistics.*).
+    path("statistics/", statistics_api.StatisticsView.as_view(), name="statistics"),
+    path("statistics/<slug:slug>/", statistics_api.CityStatisticsView.as_view(), name="statistics-city"),
     path("requests/", public.RequestCollectionView.as_view(), name="requests"),
     path("requests/status/<str:token>/", public.RequestStatusView.as_view(), name="request-status"),
     re_path(
         r"^requests/(?P<tracking_number>BWC-\d{4}-\d{6})/$", public.RequestDetailView.as_view(), name="request-detail"
     ),
-    path(
-        "schema/",
-        SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny]),
-        name="schema",
-    ),
-    path(
-        "docs/",
-        SpectacularSwaggerView.as_view(
-            url_name="public-api:schema", authentication_classes=[], permission_classes=[AllowAny]
-        ),
-        name="docs",
-    ),
+    path("schema/", public.PublicSchemaView.as_view(), name="schema"),
+    path("docs/", public.PublicDocsView.as_view(url_name="public-api:schema"), name="docs"),
 ]
 
 staff_urlpatterns = [

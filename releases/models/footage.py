@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Footage(models.Model):
@@ -60,14 +61,14 @@ class Rendition(models.Model):
     published side by side under one prefix."""
 
     class Kind(models.TextChoices):
-        MP4 = "mp4", "MP4 video"
-        HLS_MASTER = "hls_master", "HLS master playlist"
-        HLS_PLAYLIST = "hls_playlist", "HLS media playlist"
-        HLS_MEDIA = "hls_media", "HLS media segments"
-        POSTER = "poster", "Poster image"
-        STORYBOARD = "storyboard", "Storyboard sprite"
-        STORYBOARD_INDEX = "storyboard_index", "Storyboard index (WebVTT)"
-        CAPTIONS = "captions", "Captions (WebVTT)"
+        MP4 = "mp4", _("MP4 video")
+        HLS_MASTER = "hls_master", _("HLS master playlist")
+        HLS_PLAYLIST = "hls_playlist", _("HLS media playlist")
+        HLS_MEDIA = "hls_media", _("HLS media segments")
+        POSTER = "poster", _("Poster image")
+        STORYBOARD = "storyboard", _("Storyboard sprite")
+        STORYBOARD_INDEX = "storyboard_index", _("Storyboard index (WebVTT)")
+        CAPTIONS = "captions", _("Captions (WebVTT)")
 
     footage = models.ForeignKey(Footage, on_delete=models.CASCADE, related_name="renditions")
     job = models.ForeignKey(

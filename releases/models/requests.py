@@ -12,6 +12,8 @@ import hashlib
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccessRequestQuerySet(models.QuerySet):
@@ -33,24 +35,24 @@ class AccessRequestQuerySet(models.QuerySet):
 
 class AccessRequest(models.Model):
     class Status(models.TextChoices):
-        SUBMITTED = "submitted", "Submitted"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        IN_PROGRESS = "in_progress", "In progress"
-        AWAITING_REQUESTER = "awaiting_requester", "Awaiting requester"
-        GRANTED_FULL = "granted_full", "Granted in full"
-        GRANTED_PART = "granted_part", "Granted in part"
-        DENIED = "denied", "Denied"
-        NO_RECORDS = "no_records", "No records"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        REFERRED = "referred", "Referred"
-        APPEALED = "appealed", "Under appeal"
-        APPEAL_UPHELD = "appeal_upheld", "Appeal decided: upheld"
-        APPEAL_REVERSED = "appeal_reversed", "Appeal decided: reversed"
+        SUBMITTED = "submitted", pgettext_lazy("request status", "Submitted")
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("request status", "Acknowledged")
+        IN_PROGRESS = "in_progress", pgettext_lazy("request status", "In progress")
+        AWAITING_REQUESTER = "awaiting_requester", pgettext_lazy("request status", "Awaiting requester")
+        GRANTED_FULL = "granted_full", pgettext_lazy("request status", "Granted in full")
+        GRANTED_PART = "granted_part", pgettext_lazy("request status", "Granted in part")
+        DENIED = "denied", pgettext_lazy("request status", "Denied")
+        NO_RECORDS = "no_records", pgettext_lazy("request status", "No records")
+        WITHDRAWN = "withdrawn", pgettext_lazy("request status", "Withdrawn")
+        REFERRED = "referred", pgettext_lazy("request status", "Referred")
+        APPEALED = "appealed", pgettext_lazy("request status", "Under appeal")
+        APPEAL_UPHELD = "appeal_upheld", pgettext_lazy("request status", "Appeal decided: upheld")
+        APPEAL_REVERSED = "appeal_reversed", pgettext_lazy("request status", "Appeal decided: reversed")
 
     class Stage(models.TextChoices):
-        SEARCHING = "searching", "Searching for records"
-        REVIEWING = "reviewing", "Reviewing records"
-        REDACTING = "redacting", "Redacting footage"
+        SEARCHING = "searching", _("Searching for records")
+        REVIEWING = "reviewing", _("Reviewing records")
+        REDACTING = "redacting", _("Redacting footage")
 
     class Category(models.TextChoices):
         NEWS_MEDIA = "news_media", "News media"
@@ -69,9 +71,9 @@ class AccessRequest(models.Model):
         SPANISH = "es", "Español"
 
     class Decision(models.TextChoices):
-        PENDING = "pending", "Pending"
-        GRANTED = "granted", "Granted"
-        DENIED = "denied", "Denied"
+        PENDING = "pending", pgettext_lazy("decision", "Pending")
+        GRANTED = "granted", pgettext_lazy("decision", "Granted")
+        DENIED = "denied", pgettext_lazy("decision", "Denied")
 
     OPEN_STATUSES = (
         Status.SUBMITTED,
@@ -230,19 +232,19 @@ class RequestEvent(models.Model):
     requester's status page; internal notes never do. Nothing here is public."""
 
     class Kind(models.TextChoices):
-        FILED = "filed", "Filed"
-        STATUS = "status", "Status changed"
-        MESSAGE = "message", "Message to the requester"
-        NOTE = "note", "Internal note"
-        ASSIGNED = "assigned", "Assigned"
-        EXTENSION = "extension", "Deadline extended"
-        FEES = "fees", "Fees"
-        EXPEDITE = "expedite", "Expedited processing"
-        LINKED = "linked", "Release linked"
-        UNLINKED = "unlinked", "Release unlinked"
-        RELEASE_PUBLISHED = "release_published", "Footage published"
-        SUMMARY = "summary", "Public summary"
-        APPEAL = "appeal", "Appeal"
+        FILED = "filed", _("Filed")
+        STATUS = "status", _("Status changed")
+        MESSAGE = "message", _("Message to the requester")
+        NOTE = "note", _("Internal note")
+        ASSIGNED = "assigned", _("Assigned")
+        EXTENSION = "extension", _("Deadline extended")
+        FEES = "fees", _("Fees")
+        EXPEDITE = "expedite", _("Expedited processing")
+        LINKED = "linked", _("Release linked")
+        UNLINKED = "unlinked", _("Release unlinked")
+        RELEASE_PUBLISHED = "release_published", _("Footage published")
+        SUMMARY = "summary", _("Public summary")
+        APPEAL = "appeal", _("Appeal")
 
     request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="events")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -14,10 +14,12 @@ from releases.selectors.feeds import (
     public_sitemap_versions,
 )
 from releases.selectors.releases import (
+    AnsweredRequest,
     PublicFile,
     PublicFootage,
     PublicVersion,
     Tombstone,
+    public_answered_requests,
     public_cities,
     public_city,
     public_footage,
@@ -27,6 +29,7 @@ from releases.selectors.releases import (
     public_releases,
     public_tombstone,
     public_version,
+    public_version_detail,
     public_versions,
 )
 from releases.selectors.requests import (
@@ -41,6 +44,13 @@ from releases.selectors.requests import (
     public_row,
     public_timeline,
 )
+from releases.selectors.search import SORTS, ReleaseQuery, public_release_search
+from releases.selectors.statistics import (
+    LatestFigure,
+    public_latest_figures,
+    public_pilot_figures,
+    public_release_catalogue,
+)
 from releases.selectors.verification import (
     FileMatch,
     FileMatches,
@@ -54,17 +64,22 @@ from releases.selectors.verification import (
 
 __all__ = [
     "PUBLIC_FIELDS",
+    "SORTS",
+    "AnsweredRequest",
     "Change",
     "FileMatch",
     "FileMatches",
+    "LatestFigure",
     "LogFilters",
     "PublicFile",
     "PublicFootage",
     "PublicSigningKey",
     "PublicVersion",
+    "ReleaseQuery",
     "TimelineEntry",
     "Tombstone",
     "WithdrawnMatch",
+    "public_answered_requests",
     "public_changes",
     "public_cities",
     "public_city",
@@ -74,9 +89,13 @@ __all__ = [
     "public_fields",
     "public_file_matches",
     "public_footage",
+    "public_latest_figures",
     "public_media_file",
+    "public_pilot_figures",
     "public_redaction_log",
     "public_release",
+    "public_release_catalogue",
+    "public_release_search",
     "public_releases",
     "public_request",
     "public_request_log",
@@ -88,5 +107,6 @@ __all__ = [
     "public_timeline",
     "public_tombstone",
     "public_version",
+    "public_version_detail",
     "public_versions",
 ]

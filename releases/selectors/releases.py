@@ -3,12 +3,22 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.urls import reverse
 
 from releases import redactions
 from releases.media import storage
-from releases.models import City, PublishedFile, PublishedFootage, Release, ReleaseVersion, Rendition
+from releases.models import (
+    AccessRequest,
+    City,
+    PublishedFile,
+    PublishedFootage,
+    Release,
+    ReleaseVersion,
+    Rendition,
+)
 
 
 def public_releases() -> QuerySet[ReleaseVersion]:
@@ -31,8 +41,18 @@ def public_release(slug: str) -> Release:
 
 
 def public_cities() -> QuerySet[City]:
+    """Cities with their count of published releases, counted by the city the public
+    version names (a correction in progress may have moved the working copy elsewhere)."""
+    counts = (
+        Release.objects.published()
+        .filter(public_version__city=OuterRef("pk"))
+        .order_by()
+        .values("public_version__city")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return City.objects.annotate(
-        published_releases=Count("releases", filter=Q(releases__in=Release.objects.published()))
+        published_releases=Coalesce(Subquery(counts, output_field=IntegerField()), 0)
     ).order_by("phase", "name")
 
 
@@ -68,12 +88,34 @@ class PublicFootage:
     storyboard: PublicFile | None  # WebVTT index of the sprite
     others: list[PublicFile]  # HLS rung playlists and segments, the sprite
     redaction_log: dict
+    captions: PublicFile | None = None  # WebVTT captions, when the recording has some
+    captions_language: str = ""  # their language ("en", "es"), "" when unknown
 
     @property
     def files(self) -> list[PublicFile]:
         """Every published file, for the downloads and hashes list."""
-        singles = [f for f in (self.poster, self.hls, self.storyboard) if f]
+        singles = [f for f in (self.poster, self.hls, self.storyboard, self.captions) if f]
         return [*self.videos, *singles, *self.others]
+
+    @property
+    def redaction_markers(self) -> list[dict]:
+        """The redaction log's rows placed on the recording's timeline (percentages), for
+        the player's marker buttons; `row_id` is the id of the row in the log table."""
+        length = self.duration or max((r["end"] for r in self.redaction_log["redactions"]), default=0.0)
+        markers = []
+        for n, row in enumerate(self.redaction_log["redactions"], 1):
+            start = min(max(0.0, row["start"]), length)
+            end = min(max(start, row["end"]), length)
+            markers.append(
+                {
+                    **row,
+                    "number": n,
+                    "row_id": f"redaction-{self.public_id[:12]}-{n}",
+                    "left": round(100 * start / length, 3) if length else 0.0,
+                    "width": round(100 * (end - start) / length, 3) if length else 0.0,
+                }
+            )
+        return markers
 
 
 def public_footage(release: Release) -> list[PublicFootage]:
@@ -87,6 +129,8 @@ def _version_footage(version_id: int, *, current: bool) -> list[PublicFootage]:
     footage = (
         PublishedFootage.objects.filter(version_id=version_id, version__release__in=Release.objects.published())
         .select_related("plan")
+        # The one public field of the recording's working row: which language its captions are in.
+        .annotate(captions_language=F("footage__captions_language"))
         .prefetch_related(Prefetch("files", queryset=PublishedFile.objects.order_by("-height", "name")))
         .order_by("position")
     )
@@ -129,6 +173,8 @@ def _version_footage(version_id: int, *, current: bool) -> list[PublicFootage]:
                     for pf in by_kind.get(kind, [])
                 ],
                 redaction_log=redactions.public_log(f.plan, f.duration),
+                captions=next(iter(by_kind.get(Rendition.Kind.CAPTIONS, [])), None),
+                captions_language=f.captions_language or "",
             )
         )
     return result
@@ -145,6 +191,8 @@ class PublicVersion:
     key_fingerprint: str
     is_current: bool
     footage: list[PublicFootage]
+    # The frozen row itself (title, summary, city, dates), when a page shows one version.
+    version: ReleaseVersion | None = None
 
 
 def public_versions(release: Release) -> list[PublicVersion]:
@@ -168,6 +216,62 @@ def public_versions(release: Release) -> list[PublicVersion]:
             footage=_version_footage(v.pk, current=v.pk == release.public_version_id),
         )
         for v in versions
+    ]
+
+
+def public_version_detail(release: Release, number: int) -> PublicVersion:
+    """One published version (current or superseded) of a published release, with its
+    files (served only for the current version); 404 for an unknown number."""
+    version = (
+        ReleaseVersion.objects.filter(release=release, release__in=Release.objects.published(), number=number)
+        .select_related("city")
+        .first()
+    )
+    if version is None or not release.is_published:
+        raise Http404("No published version here.")
+    current = version.pk == release.public_version_id
+    return PublicVersion(
+        number=version.number,
+        title=version.title,
+        published_at=version.published_at,
+        reason=version.reason,
+        superseded_at=version.superseded_at,
+        manifest_sha256=version.manifest_sha256,
+        key_fingerprint=version.key_fingerprint,
+        is_current=current,
+        footage=_version_footage(version.pk, current=current),
+        version=version,
+    )
+
+
+@dataclass(frozen=True)
+class AnsweredRequest:
+    """An access request a release answers, as the public request log shows it."""
+
+    tracking_number: str
+    status: str
+    status_label: str
+    url: str  # its entry in the public request log
+
+
+def public_answered_requests(release: Release) -> list[AnsweredRequest]:
+    """The access requests a published release answers (every request is in the public
+    log, which shows their tracking numbers and statuses), oldest first."""
+    if not release.is_published:
+        return []
+    requests = (
+        AccessRequest.objects.filter(links__release=release, links__release__in=Release.objects.published())
+        .only("id", "tracking_number", "status")
+        .order_by("received_at", "id")
+    )
+    return [
+        AnsweredRequest(
+            tracking_number=r.tracking_number,
+            status=r.status,
+            status_label=str(AccessRequest.Status(r.status).label),
+            url=reverse("public:request-log-detail", kwargs={"tracking_number": r.tracking_number}),
+        )
+        for r in requests
     ]
 
 

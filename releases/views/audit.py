@@ -12,6 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_safe
 
 from releases import audit
@@ -96,7 +97,7 @@ def _row(entry, live: set[str]) -> Row:
 
 def _what(action: str, public: dict) -> str:
     if action == "release.withdraw":
-        return _("Withdrawn")
+        return pgettext("audit log: what happened to a release", "Withdrawn")
     if public.get("supersedes"):
         return _("Published correction (version %(number)s)") % {"number": public.get("version")}
-    return _("Published")
+    return pgettext("audit log: what happened to a release", "Published")

@@ -3,7 +3,9 @@
 Permission: anyone. Reads only through releases.selectors (feeds.py there): a release is
 shown as its public version says, never as its working copy, and a withdrawn release only
 as its tombstone does (the title it was published under, the date, the public reason).
-Entries name the portal as their author, never a member of staff. See docs/feeds.md.
+Entries name the portal as their author, never a member of staff. Feeds follow the page's
+language (/feeds/… English, /es/feeds/… Spanish, linking pages in that language); the sitemap
+has one address and lists every page in both (docs/i18n.md). See docs/feeds.md.
 """
 
 from django.contrib.sitemaps import Sitemap
@@ -12,10 +14,12 @@ from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from releases import selectors
 
-AUTHOR = "ICE Body Camera Transparency Portal"
+AUTHOR = gettext_lazy("ICE Body Camera Transparency Portal")
 # Revalidated every time: a withdrawal must leave the feeds at once.
 CACHE_CONTROL = "no-cache"
 
@@ -46,9 +50,9 @@ class ReleasesFeed(_AtomFeed):
     An entry's id and link are the release's page, which stays the same across corrections;
     its <updated> is the current version's publication, its <published> the first one."""
 
-    title = "Released body-worn camera footage"
+    title = gettext_lazy("Released body-worn camera footage")
     link = reverse_lazy("public:release-list")
-    subtitle = "Newly published body-worn camera footage from ICE's camera program, newest first."
+    subtitle = gettext_lazy("Newly published body-worn camera footage from ICE's camera program, newest first.")
 
     def items(self, obj=None):
         return selectors.public_feed_versions()
@@ -80,10 +84,13 @@ class CityReleasesFeed(ReleasesFeed):
         return selectors.public_city(slug)
 
     def title(self, city) -> str:
-        return f"Released body-worn camera footage: {city.name}, {city.state}"
+        return _("Released body-worn camera footage: %(city)s, %(state)s") % {"city": city.name, "state": city.state}
 
     def subtitle(self, city) -> str:
-        return f"Newly published body-worn camera footage from {city.name}, {city.state}, newest first."
+        return _("Newly published body-worn camera footage from %(city)s, %(state)s, newest first.") % {
+            "city": city.name,
+            "state": city.state,
+        }
 
     def link(self, city) -> str:
         return city.get_absolute_url()
@@ -99,24 +106,30 @@ class ChangesFeed(_AtomFeed):
     withdrawal's link is the tombstone at the release's address, its id that address with
     #withdrawn (so it differs from the release's entry in the releases feed)."""
 
-    title = "Corrections and withdrawals of released footage"
+    title = gettext_lazy("Corrections and withdrawals of released footage")
     link = reverse_lazy("public:audit")
-    subtitle = "Every published correction of a release, with its public reason, and every withdrawal, with why."
+    subtitle = gettext_lazy(
+        "Every published correction of a release, with its public reason, and every withdrawal, with why."
+    )
 
     def items(self):
         return selectors.public_changes()
 
     def item_title(self, change) -> str:
         if change.kind == change.WITHDRAWAL:
-            return f"Withdrawn: {change.title}"
-        return f"Corrected (version {change.version}): {change.title}"
+            return _("Withdrawn: %(title)s") % {"title": change.title}
+        return _("Corrected (version %(number)s): %(title)s") % {"number": change.version, "title": change.title}
 
     def item_description(self, change) -> str:
         if change.kind == change.WITHDRAWAL:
             when = timezone.localtime(change.at).strftime("%Y-%m-%d")
-            text = f"Withdrawn on {when}. Why: {change.reason}"
+            text = _("Withdrawn on %(date)s. Why: %(reason)s") % {"date": when, "reason": change.reason}
         else:
-            text = f"Version {change.version} corrects the release. Why: {change.reason}\n\n{change.summary}"
+            text = _("Version %(number)s corrects the release. Why: %(reason)s") % {
+                "number": change.version,
+                "reason": change.reason,
+            }
+            text = f"{text}\n\n{change.summary}"
         return escape(text).replace("\n", "<br>")
 
     def item_link(self, change) -> str:
@@ -138,23 +151,34 @@ class ChangesFeed(_AtomFeed):
 
 
 # --- the sitemap --------------------------------------------------------------------------
-# Public pages only: never staff pages, status-token URLs or media files.
+# Public pages only: never staff pages, status-token URLs or media files. Each page is listed
+# in every language (English at /…, Spanish at /es/…), each entry naming the others as its
+# hreflang alternates, English also as x-default.
 
 
-class StaticSitemap(Sitemap):
+class _PublicSitemap(Sitemap):
+    i18n = True
+    alternates = True
+    x_default = True
+
+
+class StaticSitemap(_PublicSitemap):
     def items(self):
-        return ["public:home", "public:release-list", "public:request-log", "public:verify"]
+        return [
+            "public:home", "public:release-list", "public:city-list", "public:request-log", "public:verify",
+            "public:data", "public:data-dictionary",
+        ]  # fmt: skip
 
     def location(self, name: str) -> str:
         return reverse(name)
 
 
-class CitySitemap(Sitemap):
+class CitySitemap(_PublicSitemap):
     def items(self):
         return selectors.public_cities()
 
 
-class ReleaseSitemap(Sitemap):
+class ReleaseSitemap(_PublicSitemap):
     """Every published release's page; its last change is its current version's publication."""
 
     def items(self):

@@ -4,11 +4,14 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import path, re_path
 
 from releases.views import audit, cities, feeds, public, request_log, requests, verification
+from releases.views import opendata as opendata
 
 urlpatterns = [
     path("", cities.home, name="home"),
     path("releases/", public.release_list, name="release-list"),
     path("releases/<slug:slug>/", public.release_detail, name="release-detail"),
+    path("releases/<slug:slug>/v<int:number>/", public.version_detail, name="release-version"),
+    path("releases/<slug:slug>/embed/", public.release_embed, name="release-embed"),
     path(
         "releases/<slug:slug>/footage/<str:footage_id>/redactions.json",
         public.redaction_log_json,
@@ -33,6 +36,14 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit"),
     path("audit.json", audit.audit_log_json, name="audit-json"),
     path("cities/<slug:slug>/", cities.city_detail, name="city-detail"),
+    # The cities compared, and open data with its dictionary (views/cities.py, views/opendata.py).
+    path("cities/", cities.city_list, name="city-list"),
+    path("data/", opendata.index, name="data"),
+    path("data/dictionary/", opendata.dictionary, name="data-dictionary"),
+    path("data/statistics.csv", opendata.statistics_csv, name="data-statistics-csv"),
+    path("data/statistics.json", opendata.statistics_json, name="data-statistics-json"),
+    path("data/releases.csv", opendata.releases_csv, name="data-releases-csv"),
+    path("data/releases.json", opendata.releases_json, name="data-releases-json"),
     path("media/<path:name>", public.media_file, name="media"),
     # Atom feeds and the sitemap (views/feeds.py).
     path("feeds/releases/", feeds.ReleasesFeed(), name="releases-feed"),

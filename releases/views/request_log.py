@@ -15,14 +15,46 @@ from django.urls import reverse, reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_safe
 
 from releases import selectors, statistics
+from releases.models import AccessRequest
+from releases.selectors import requests as request_selectors
 from releases.selectors.requests import status_choices
 
 PAGE_SIZE = 25
 FEED_SIZE = 50
 CSV_CHUNK = 500
+
+# The pages show in the page's language what the selectors give in English (the CSV and the
+# API keep English values): the status filter's groups, and the log's placeholders.
+STATUS_GROUP_LABELS = {
+    "open": _("Open (awaiting a decision)"),
+    "decided": _("Decided (not appealed)"),
+    "appealed": _("Appealed (under appeal or appeal decided)"),
+}
+PLACEHOLDERS = {
+    "requester": (request_selectors.WITHHELD, pgettext_lazy("requester's identity", "Withheld")),
+    "public_summary": (request_selectors.SUMMARY_PENDING, _("Summary pending review")),
+}
+EXPEDITE_LABELS = {
+    AccessRequest.Decision.PENDING: pgettext_lazy("expedited processing", "Pending"),
+    AccessRequest.Decision.GRANTED: pgettext_lazy("expedited processing", "Granted"),
+    AccessRequest.Decision.DENIED: pgettext_lazy("expedited processing", "Denied"),
+}
+
+
+def _page_row(req) -> dict:
+    """selectors.public_row, with its English placeholders and codes as the page says them."""
+    row = selectors.public_row(req)
+    for name, (english, label) in PLACEHOLDERS.items():
+        if row[name] == english:
+            row[name] = label
+    row["stage_label"] = AccessRequest.Stage(row["stage"]).label if row["stage"] else ""
+    row["expedite_label"] = EXPEDITE_LABELS.get(row["expedite"], row["expedite"])
+    return row
 
 
 @require_safe
@@ -35,10 +67,10 @@ def request_log(request):
         "releases/public/request_log.html",
         {
             "page": page,
-            "rows": [selectors.public_row(req) for req in page.object_list],
+            "rows": [_page_row(req) for req in page.object_list],
             "filters": filters,
             "cities": selectors.public_cities(),
-            "status_choices": status_choices(),
+            "status_choices": [(value, STATUS_GROUP_LABELS.get(value, label)) for value, label in status_choices()],
             "years": selectors.public_request_years(),
             "figures": statistics.request_figures(),
             "csv_url": reverse("public:request-log-csv") + (f"?{query}" if query else ""),
@@ -53,7 +85,7 @@ def request_log_detail(request, tracking_number: str):
     return render(
         request,
         "releases/public/request_log_detail.html",
-        {"row": selectors.public_row(req), "timeline": selectors.public_timeline(req)},
+        {"row": _page_row(req), "timeline": selectors.public_timeline(req)},
     )
 
 
@@ -77,9 +109,9 @@ class RequestLogFeed(Feed):
     """The newest requests, as Atom. Titles and summaries only: never the requester."""
 
     feed_type = Atom1Feed
-    title = "Access requests for body-worn camera footage"
+    title = _("Access requests for body-worn camera footage")
     link = reverse_lazy("public:request-log")
-    subtitle = "New access requests and their status: tracking number, status and approved public summary."
+    subtitle = _("New access requests and their status: tracking number, status and approved public summary.")
 
     def items(self):
         return list(selectors.public_request_log()[:FEED_SIZE])
@@ -89,7 +121,8 @@ class RequestLogFeed(Feed):
 
     def item_description(self, item) -> str:
         # Atom readers take the summary as HTML; it is plain text.
-        return escape(item.public_summary_text)
+        text = item.public_summary_text
+        return escape(_("Summary pending review") if text == request_selectors.SUMMARY_PENDING else text)
 
     def item_link(self, item) -> str:
         return reverse("public:request-log-detail", kwargs={"tracking_number": item.tracking_number})

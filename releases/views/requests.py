@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -43,19 +44,19 @@ PRIVATE_HEADERS = {"Referrer-Policy": "same-origin", "X-Robots-Tag": "noindex, n
 REPLY_CLOSED = {Status.WITHDRAWN, Status.APPEAL_UPHELD, Status.APPEAL_REVERSED}
 
 STATUS_LABELS = {
-    Status.SUBMITTED: _("Received"),
-    Status.ACKNOWLEDGED: _("Acknowledged"),
-    Status.IN_PROGRESS: _("In progress"),
-    Status.AWAITING_REQUESTER: _("Waiting for you"),
-    Status.GRANTED_FULL: _("Granted in full"),
-    Status.GRANTED_PART: _("Granted in part"),
-    Status.DENIED: _("Denied"),
-    Status.NO_RECORDS: _("No records found"),
-    Status.WITHDRAWN: _("Withdrawn"),
-    Status.REFERRED: _("Referred to another agency"),
-    Status.APPEALED: _("Under appeal"),
-    Status.APPEAL_UPHELD: _("Appeal decided: decision upheld"),
-    Status.APPEAL_REVERSED: _("Appeal decided: decision reversed"),
+    Status.SUBMITTED: pgettext_lazy("request status", "Received"),
+    Status.ACKNOWLEDGED: pgettext_lazy("request status", "Acknowledged"),
+    Status.IN_PROGRESS: pgettext_lazy("request status", "In progress"),
+    Status.AWAITING_REQUESTER: pgettext_lazy("request status", "Waiting for you"),
+    Status.GRANTED_FULL: pgettext_lazy("request status", "Granted in full"),
+    Status.GRANTED_PART: pgettext_lazy("request status", "Granted in part"),
+    Status.DENIED: pgettext_lazy("request status", "Denied"),
+    Status.NO_RECORDS: pgettext_lazy("request status", "No records found"),
+    Status.WITHDRAWN: pgettext_lazy("request status", "Withdrawn"),
+    Status.REFERRED: pgettext_lazy("request status", "Referred to another agency"),
+    Status.APPEALED: pgettext_lazy("request status", "Under appeal"),
+    Status.APPEAL_UPHELD: pgettext_lazy("request status", "Appeal decided: decision upheld"),
+    Status.APPEAL_REVERSED: pgettext_lazy("request status", "Appeal decided: decision reversed"),
 }
 STATUS_EXPLANATIONS = {
     Status.SUBMITTED: _("We received your request. The records office will acknowledge it and start searching."),
@@ -81,10 +82,17 @@ STAGE_LABELS = {
     AccessRequest.Stage.REVIEWING: _("Reviewing records"),
     AccessRequest.Stage.REDACTING: _("Redacting footage"),
 }
-DECISION_LABELS = {
-    AccessRequest.Decision.PENDING: _("Not decided yet"),
-    AccessRequest.Decision.GRANTED: _("Granted"),
-    AccessRequest.Decision.DENIED: _("Denied"),
+# The decisions on expedited processing and on a fee waiver (Spanish: "concedido" and
+# "concedida" follow the noun).
+EXPEDITE_LABELS = {
+    AccessRequest.Decision.PENDING: pgettext_lazy("expedited processing", "Not decided yet"),
+    AccessRequest.Decision.GRANTED: pgettext_lazy("expedited processing", "Granted"),
+    AccessRequest.Decision.DENIED: pgettext_lazy("expedited processing", "Denied"),
+}
+FEE_WAIVER_LABELS = {
+    AccessRequest.Decision.PENDING: pgettext_lazy("fee waiver", "Not decided yet"),
+    AccessRequest.Decision.GRANTED: pgettext_lazy("fee waiver", "Granted"),
+    AccessRequest.Decision.DENIED: pgettext_lazy("fee waiver", "Denied"),
 }
 KIND_LABELS = {
     Kind.FILED: _("Request filed"),
@@ -225,8 +233,8 @@ def _status_page(request, req, token, *, filed=False, forms=None, errors=(), sta
         "decision_label": _decision_label(req),
         "appeal_outcome": _appeal_outcome(req),
         "appeal_closed": bool(req.status in AccessRequest.DECISIONS and req.appeal_due_on and not state.can_appeal),
-        "expedite_label": DECISION_LABELS.get(req.expedite_decision, ""),
-        "fee_waiver_label": DECISION_LABELS.get(req.fee_waiver_decision, ""),
+        "expedite_label": EXPEDITE_LABELS.get(req.expedite_decision, ""),
+        "fee_waiver_label": FEE_WAIVER_LABELS.get(req.fee_waiver_decision, ""),
         "exemptions": list(req.exemptions.order_by("sort_order", "code")),
         "cities": list(req.cities.order_by("phase", "name")),
         "releases": list(Release.objects.published().filter(request_links__request=req).distinct().order_by("title")),

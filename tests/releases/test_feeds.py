@@ -211,7 +211,8 @@ def test_the_sitemap_lists_public_pages_and_published_releases_only(client, publ
     assert all(loc.startswith(base) for loc in locations)
     for fragment in ("/staff", "/media/", "/requests/status/", "/api/", ".json", ".pem"):
         assert not any(fragment in loc for loc in locations), fragment
-    assert len(locations) == 4 + City.objects.count() + 1
+    # Seven fixed pages, the cities and the release, each in English and Spanish.
+    assert len(locations) == 2 * (7 + City.objects.count() + 1)
 
 
 def test_feeds_run_a_fixed_number_of_queries(

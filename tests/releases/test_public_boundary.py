@@ -35,6 +35,8 @@ KNOWN_PUBLIC_ROUTES = {
     "request-file", "request-status", "request-status-action",
     "request-log", "request-log-csv", "request-log-feed", "request-log-detail",
     "releases-feed", "city-feed", "changes-feed", "sitemap",
+    "release-version", "release-embed", "city-list",
+    "data", "data-dictionary", "data-statistics-csv", "data-statistics-json", "data-releases-csv", "data-releases-json",
 }  # fmt: skip
 REDACTION_LOG_ROUTES = ["redaction-log-json", "redaction-log-csv", "redaction-log-vtt"]
 SECRET_TITLE = "Unpublished encounter zebra"
@@ -124,6 +126,13 @@ def test_unpublished_release_page_is_404(client, hidden, control):
         assert "manifest.json" not in page
     else:
         assert response.status_code == 404
+    # The version permalink and the embed follow the page: 404, or 410 once withdrawn.
+    gone = 410 if release.status == Status.WITHDRAWN else 404
+    for name, kwargs in (("release-version", {"number": 1}), ("release-embed", {})):
+        assert client.get(reverse(f"public:{name}", kwargs={"slug": control.slug, **kwargs})).status_code == 200
+        response = client.get(reverse(f"public:{name}", kwargs={"slug": release.slug, **kwargs}))
+        assert response.status_code in (404, gone), name
+        assert SECRET_TITLE not in response.content.decode() or release.status == Status.WITHDRAWN, name
 
 
 # Each test below builds two releases with real renders for every hidden state, so the
@@ -183,6 +192,10 @@ LISTING_PAGES = [
     reverse("public:city-detail", kwargs={"slug": "detroit"}),
     reverse("public:releases-feed"),
     reverse("public:city-feed", kwargs={"slug": "detroit"}),
+    # Search for a word both titles share, and the open-data catalogue.
+    reverse("public:release-list") + "?q=encounter",
+    reverse("public:data-releases-csv"),
+    reverse("public:data-releases-json"),
 ]
 
 

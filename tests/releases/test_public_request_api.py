@@ -8,7 +8,7 @@ import yaml
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 
 from releases import access, selectors
 from releases.access import clock
@@ -155,7 +155,7 @@ def test_over_the_address_limit_is_429_and_saves_nothing(client, settings):
 def test_the_filing_throttle_is_429_before_anything_is_read(client, settings, monkeypatch):
     settings.ACCESS_REQUEST_LIMIT_PER_EMAIL_DAY = settings.ACCESS_REQUEST_LIMIT_PER_IP_HOUR = 1000
     settings.ACCESS_REQUEST_LIMIT_PER_IP_DAY = 1000
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"request-filing": "2/hour", "public": "600/minute"})
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"request-filing": "2/hour"})
     for n in range(2):
         assert _post(client, _payload(email=f"t{n}@example.org")).status_code == 201
     response = _post(client, _payload(email="t9@example.org"))
@@ -166,9 +166,10 @@ def test_the_filing_throttle_is_429_before_anything_is_read(client, settings, mo
     assert client.get(URL).status_code == 200
 
 
-def test_the_public_throttle_limits_reads(client, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"request-filing": "10/hour", "public": "3/minute"})
+def test_the_anonymous_read_throttle_limits_the_log_but_not_filing(client, monkeypatch):
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
     assert [client.get(URL).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert _post(client, _payload()).status_code == 201
 
 
 def test_a_too_large_body_is_413(client):
@@ -274,6 +275,16 @@ def test_the_schema_validates_without_warnings_and_documents_filing(tmp_path):
     assert post["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/RequestFiling")
     assert "/api/requests/status/{token}/" in schema["paths"]
     assert "/api/requests/{tracking_number}/" in schema["paths"]
+    reads = {"/api/releases/", "/api/releases/{slug}/", "/api/cities/", "/api/cities/{slug}/", "/api/audit/",
+             "/api/audit/checkpoints/", "/api/requests/", "/api/requests/{tracking_number}/"}  # fmt: skip
+    for path in reads:
+        get = schema["paths"][path]["get"]
+        assert get["security"] == [{}], path  # no authentication
+        assert {"200", "304", "404", "429"} <= set(get["responses"]), path
+        assert {"ETag", "Last-Modified"} <= set(get["responses"]["200"]["headers"]), path
+    filters = {p["name"] for p in schema["paths"]["/api/releases/"]["get"]["parameters"]}
+    assert filters >= {"q", "city", "category", "encounter_from", "encounter_to", "published_from", "published_to",
+                       "has_redactions", "answers_request", "ordering", "page", "page_size"}  # fmt: skip
     assert not any(path.startswith("/api/staff/") for path in schema["paths"])
     assert "/api/schema/" not in schema["paths"]
 

@@ -80,7 +80,13 @@ def test_overlapping_ranges_are_counted_once_in_the_totals(client, redacted_rele
         "visual_percent": round(100 * 1.3 / duration, 1),
         "audio_seconds": 0.6,
         "audio_percent": round(100 * 0.6 / duration, 1),
+        # Any redaction, picture or sound: 0.0-1.2 (every range above joined) plus 1.5-1.8.
+        "redacted_seconds": 1.5,
     }
+    # The published version keeps the same totals for lists, filters and statistics.
+    version = redacted_release.public_version
+    assert (version.redaction_count, version.redacted_seconds) == (5, 1.5)
+    assert version.duration_seconds == round(duration, 3)
 
 
 def test_no_log_format_contains_notes_staff_names_or_coordinates(client, redacted_release, uploader, reviewer):

@@ -1,4 +1,5 @@
-"""Create demo staff and five demo releases, made by the real pipeline and workflow.
+"""Create demo staff and five demo releases, made by the real pipeline and workflow, demo
+access requests, and demo pilot figures (entered and approved by two people, as for real).
 
 Idempotent: a release that is already published is left alone, and one left half-way
 (for example by an interrupted run) is carried on from where it stopped.
@@ -7,6 +8,7 @@ Idempotent: a release that is already published is left alone, and one left half
 import datetime
 import json
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -16,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.celery import app as celery_app
-from releases import access, redactions, workflow
+from releases import access, pilot, redactions, workflow
 from releases import footage as footage_service
 from releases.media import ffmpeg, storage
 from releases.models import AccessRequest, City, Exemption, Footage, Release
@@ -119,6 +121,7 @@ class Command(BaseCommand):
             self._release(city_slug, title, source, tone, seconds, date, *people)
         self._waiting_for_review(users["demo-uploader"])
         self._access_requests(users["demo-records"])
+        self._pilot_figures(users["demo-records"], users["demo-reviewer"])
 
     def _waiting_for_review(self, uploader) -> None:
         """One more release, submitted but not approved: something for demo-reviewer to review."""
@@ -287,3 +290,72 @@ class Command(BaseCommand):
                 access.begin(req, actor=officer, stage="reviewing")
                 access.link_release(req, actor=officer, release=waiting)
             self.stdout.write(f"  access request {req.tracking_number}: {req.get_status_display().lower()} ({key})")
+
+    def _pilot_figures(self, records, reviewer) -> None:
+        """Monthly figures for each city, entered by demo-records and approved by demo-reviewer
+        through releases.pilot, plus one draft left for demo-reviewer to approve. Saving the
+        same figures again changes nothing, so a second run leaves them as they are."""
+        made = approved = 0
+        for entry, approve in demo_pilot_entries():
+            row, what = pilot.save_figures(entry, actor=records, via="demo")
+            made += what != "unchanged"
+            if approve and row.status == row.Status.DRAFT:
+                pilot.approve(row, actor=reviewer, note="Demo: checked against the demo source.")
+                approved += 1
+        self.stdout.write(f"  pilot figures: {made} periods entered or changed, {approved} approved")
+
+
+DEMO_FIGURES_SOURCE = (
+    "Demonstration figures, not official: invented by the demo command (manage.py demo) to show the charts and tables."
+)
+# city slug: cameras at the start, growth a month, operations a month; None = not reported
+DEMO_FIGURES = {
+    "detroit": (300, 12, 22, {}),
+    "buffalo": (160, 6, 12, {"use_of_force_incidents": {0, 1}}),
+    "baltimore": (250, 10, 18, {}),
+    "philadelphia": (380, 15, 26, {}),
+    "washington-dc": (330, 14, 24, {"complaints": {0, 1, 2, 3, 4, 5}}),
+}
+DEMO_MONTHS = [datetime.date(2024, month, 1) for month in range(3, 9)]  # March to August 2024
+
+
+def demo_pilot_entries() -> list[tuple[pilot.Entry, bool]]:
+    """(entry, approve it?) for every demo period: six approved months per city, one approved
+    quarter (Baltimore), and a Detroit September draft waiting for approval."""
+    cities = {city.slug: city for city in City.objects.filter(slug__in=DEMO_FIGURES)}
+    entries = []
+    for slug, (cameras, growth, operations, missing) in DEMO_FIGURES.items():
+        if slug not in cities:
+            continue
+        for i, month in enumerate([*DEMO_MONTHS, datetime.date(2024, 9, 1)] if slug == "detroit" else DEMO_MONTHS):
+            deployed = cameras + growth * i
+            ops = operations + 3 * i + (i % 2) * 4
+            recordings = ops * 9 + deployed // 4
+            values = {
+                "cameras_deployed": deployed,
+                "officers_equipped": deployed * 9 // 10,
+                "enforcement_operations": ops,
+                "arrests": ops * 2 + i % 3,
+                "recordings": recordings,
+                "hours_recorded": Decimal(recordings * 7) / 10,
+                "camera_failures": recordings // 60,
+                "use_of_force_incidents": (ops // 10) + i % 2,
+                "complaints": i % 3,
+            }
+            for name, months in missing.items():
+                if i in months:
+                    values[name] = None
+            entry = pilot.Entry(
+                city=cities[slug], period_kind="month", period_start=month, values=values,
+                source_citation=DEMO_FIGURES_SOURCE,
+            )  # fmt: skip
+            entries.append((entry, month.month != 9))
+    if "baltimore" in cities:
+        quarter = pilot.Entry(
+            city=cities["baltimore"], period_kind="quarter", period_start=datetime.date(2024, 4, 1),
+            values={"enforcement_operations": 66, "arrests": 140, "recordings": 830,
+                    "hours_recorded": Decimal("581.0"), "complaints": 2},
+            source_citation=DEMO_FIGURES_SOURCE + " Quarterly summary.",
+        )  # fmt: skip
+        entries.append((quarter, True))
+    return entries

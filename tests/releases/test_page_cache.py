@@ -1,0 +1,161 @@
+"""The public page cache (releases/cache.py): pages are reused, and any public change
+(publication, withdrawal, an edit in the admin, a request's new status) makes every cached
+page stale at once."""
+
+import pytest
+from django.urls import reverse
+
+from releases import access, cache, workflow
+from releases.models import City
+from tests.factories import UserFactory, published_rows
+
+pytestmark = pytest.mark.django_db
+
+HIT, MISS = "hit", "miss"
+
+
+def cached_pages(release=None) -> list[str]:
+    pages = [
+        reverse("public:home"),
+        reverse("public:release-list"),
+        reverse("public:release-list") + "?city=detroit",
+        reverse("public:city-detail", kwargs={"slug": "detroit"}),
+        reverse("public:releases-feed"),
+        reverse("public:city-feed", kwargs={"slug": "detroit"}),
+        reverse("public:sitemap"),
+    ]
+    if release is not None:
+        pages.append(reverse("public:release-detail", kwargs={"slug": release.slug}))
+    return pages
+
+
+def test_a_public_page_is_rendered_once_and_then_served_from_the_cache(client, django_assert_max_num_queries):
+    published_rows(2)
+    url = reverse("public:release-list")
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first[cache.HEADER] == MISS
+    # A hit costs one query: the public generation.
+    with django_assert_max_num_queries(1):
+        second = client.get(url)
+    assert second[cache.HEADER] == HIT
+    assert second.content == first.content
+    assert second["ETag"] == first["ETag"]
+    assert second["Cache-Control"] == "no-cache"
+    assert second["X-Frame-Options"] == "DENY"
+
+
+def test_a_withdrawal_removes_the_release_from_every_cached_page_at_once(client, publisher):
+    gone = published_rows(1, title="Gone from every page")[0]
+    kept = published_rows(1, title="Still published")[0]
+    pages = cached_pages(gone)
+    for url in pages:  # warm the cache
+        assert client.get(url).status_code == 200
+        assert client.get(url)[cache.HEADER] == HIT, url
+    api_before = client.get(reverse("public-api:release-list"))
+    assert gone.slug in api_before.content.decode()
+
+    withdrawer = UserFactory(username="withdrawer", role="Publisher")
+    workflow.withdraw(gone, actor=withdrawer, reason="Published in error.")
+
+    for url in pages:
+        response = client.get(url)
+        assert response[cache.HEADER] == MISS, url
+        body = response.content.decode()
+        if url.endswith(f"/{gone.slug}/"):
+            assert response.status_code == 410  # the tombstone
+            continue
+        assert response.status_code == 200
+        assert f"/releases/{gone.slug}/" not in body, url
+    assert kept.title in client.get(reverse("public:release-list")).content.decode()
+    api_after = client.get(reverse("public-api:release-list"), HTTP_IF_NONE_MATCH=api_before["ETag"])
+    assert api_after.status_code == 200
+    assert gone.slug not in api_after.content.decode()
+
+
+def test_a_publication_appears_at_once_on_cached_pages(client, approved_release, publisher):
+    published_rows(1)
+    pages = cached_pages()
+    for url in pages:
+        client.get(url)
+        assert client.get(url)[cache.HEADER] == HIT
+    workflow.publish(approved_release, actor=publisher)
+    for url in pages:
+        response = client.get(url)
+        assert response[cache.HEADER] == MISS, url
+        if "sitemap" not in url:
+            assert approved_release.title in response.content.decode(), url
+
+
+def test_an_admin_edit_of_a_city_invalidates_cached_pages(client):
+    published_rows(1)
+    url = reverse("public:city-detail", kwargs={"slug": "detroit"})
+    client.get(url)
+    assert client.get(url)[cache.HEADER] == HIT
+    City.objects.filter(slug="detroit").get().save()  # any save: the admin's path
+    assert client.get(url)[cache.HEADER] == MISS
+
+
+def test_a_request_status_change_invalidates_the_cached_request_log(client, access_request, records_officer):
+    req, _token = access_request
+    url = reverse("public:request-log")
+    client.get(url)
+    assert client.get(url)[cache.HEADER] == HIT
+    access.acknowledge(req, actor=records_officer)
+    response = client.get(url)
+    assert response[cache.HEADER] == MISS
+
+
+def test_recomputing_due_dates_invalidates_the_cached_request_log(client, access_request):
+    req, _token = access_request
+    url = reverse("public:request-log")
+    client.get(url)
+    type(req).objects.filter(pk=req.pk).update(due_on=None)  # as if the holiday table changed
+    cache.bump()  # the stale row above was written behind the cache's back on purpose
+    client.get(url)
+    assert client.get(url)[cache.HEADER] == HIT
+    assert access.recompute_clocks() == 1
+    assert client.get(url)[cache.HEADER] == MISS
+
+
+def test_a_matching_etag_gets_304_until_something_changes(client):
+    published_rows(1)
+    url = reverse("public:release-list")
+    etag = client.get(url)["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    published_rows(1, title="A new one")
+    response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+
+
+def test_signed_in_staff_never_get_or_fill_the_cache(client, uploader):
+    published_rows(1)
+    url = reverse("public:release-list")
+    client.force_login(uploader)
+    assert cache.HEADER not in client.get(url)
+    client.logout()
+    assert client.get(url)[cache.HEADER] == MISS
+
+
+def test_private_and_form_pages_are_never_cached(client, access_request):
+    _req, token = access_request
+    for url in (
+        reverse("public:request-status", kwargs={"token": token}),
+        reverse("public:request-file"),
+        reverse("public:verify"),
+    ):
+        client.get(url)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert cache.HEADER not in response, url
+
+
+def test_each_language_is_cached_apart(client):
+    published_rows(1)
+    english = client.get("/releases/")
+    spanish = client.get("/es/releases/")
+    if spanish.status_code == 404:
+        pytest.skip("Spanish URLs not available")
+    assert spanish[cache.HEADER] == MISS
+    assert client.get("/es/releases/").content != english.content
