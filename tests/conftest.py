@@ -84,10 +84,11 @@ def reference_data(transactional_db):
     """For transactional tests: put back the rows that data migrations seed.
 
     A transactional test ends by flushing every table. The flush's post_migrate signal
-    recreates permissions and role groups, but not the cities seeded by a migration, so
-    they are seeded again here with the migration's own (idempotent) function.
+    recreates permissions and role groups, but not the cities and FOIA exemptions seeded by
+    migrations, so they are seeded again here with the migrations' own (idempotent) functions.
     """
     importlib.import_module("releases.migrations.0002_seed_phase1_cities").seed(django_apps, None)
+    importlib.import_module("releases.migrations.0004_seed_exemptions").seed(django_apps, None)
 
 
 @pytest.fixture(scope="session")

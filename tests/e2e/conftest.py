@@ -3,10 +3,16 @@
 Chromium is found from CHROMIUM_PATH, /usr/bin/chromium, or chromium / chromium-browser on
 PATH (``playwright install`` cannot download browsers here). Without one, tests marked
 ``browser`` are skipped, except under CI=true, where that is an error.
+
+Screenshots: the ``screenshot`` fixture saves full-page PNGs under E2E_ARTIFACTS_DIR
+(default var/artifacts/screenshots), one folder per test; a test that fails while it has a
+``page`` gets one more, FAILED.png. CI keeps the folder as an artifact (.ci/run).
 """
 
 import os
+import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -74,7 +80,8 @@ def browser(chromium_path):
 
 @pytest.fixture
 def e2e_db(transactional_db, reference_data):
-    """Transactional DB (live_server runs in another thread) with the seeded cities and roles."""
+    """Transactional DB (live_server runs in another thread) with the seeded cities, FOIA
+    exemptions and roles (conftest.reference_data)."""
 
 
 @pytest.fixture
@@ -84,3 +91,60 @@ def page(browser, live_server, e2e_db):
     page = context.new_page()
     yield page
     context.close()
+
+
+# --- screenshots (CI artifacts) -----------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_ARTIFACTS_DIR = REPO_ROOT / "var" / "artifacts" / "screenshots"
+
+
+def artifacts_dir() -> Path:
+    """Where screenshots go: $E2E_ARTIFACTS_DIR, else var/artifacts/screenshots (gitignored)."""
+    configured = os.environ.get("E2E_ARTIFACTS_DIR")
+    return Path(configured).resolve() if configured else DEFAULT_ARTIFACTS_DIR
+
+
+def _test_folder(nodeid: str) -> Path:
+    """tests/e2e/test_x.py::test_y[param] → <artifacts>/test_x.test_y-param"""
+    module, _, name = nodeid.partition("::")
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{Path(module).stem}.{name}").strip("-")
+    return artifacts_dir() / slug
+
+
+def save_screenshot(page, folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name).strip('-')}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.fixture
+def screenshot(request) -> Callable:
+    """screenshot(page, name): a full-page PNG of the page as it is now, numbered in the
+    order taken, in this test's folder (emptied when the test starts)."""
+    folder = _test_folder(request.node.nodeid)
+    shutil.rmtree(folder, ignore_errors=True)
+    taken = []
+
+    def take(page, name: str) -> Path:
+        taken.append(name)
+        return save_screenshot(page, folder, f"{len(taken):02d}-{name}")
+
+    return take
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """A browser test that fails leaves a screenshot of its page (if it has one) beside the others."""
+    report = yield
+    if report.when == "call" and report.failed:
+        page = getattr(item, "funcargs", {}).get("page")
+        if page is not None and not page.is_closed():
+            try:
+                path = save_screenshot(page, _test_folder(item.nodeid), "FAILED")
+            except Exception as error:  # the page may be gone with its browser: the failure matters more
+                report.sections.append(("screenshot", f"no screenshot of the failure: {error}"))
+            else:
+                report.sections.append(("screenshot", f"screenshot of the failure: {path}"))
+    return report

@@ -165,7 +165,7 @@ def test_draft_release_and_private_original_are_404(page, processed_release, med
         assert page.request.get(f"/media/{key}").status == 404
 
 
-def test_release_page_fits_a_375px_wide_phone(page, published_release):
+def test_release_page_fits_a_375px_wide_phone(page, published_release, screenshot):
     page.set_viewport_size({"width": MOBILE_WIDTH, "height": 740})
     page.goto(published_release.get_absolute_url())
     page.wait_for_function("document.querySelector('video').readyState >= 1")
@@ -191,13 +191,14 @@ def test_release_page_fits_a_375px_wide_phone(page, published_release):
     )
     assert offenders == []
 
-    page.screenshot(path="/tmp/release_page_mobile.png", full_page=True)
+    screenshot(page, "release-page-mobile")
 
 
-def test_release_page_screenshot(page, published_release):
+def test_release_page_screenshot(page, published_release, screenshot):
     page.goto(published_release.get_absolute_url())
     page.wait_for_function("document.querySelector('video').readyState >= 2")
     page.wait_for_load_state("networkidle")
     assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui")  # CSS loaded
     assert public_footage(published_release)
-    page.screenshot(path="/tmp/release_page.png", full_page=True)
+    saved = screenshot(page, "release-page")
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
