@@ -333,6 +333,9 @@ PUBLIC_PAGE_CACHE = "pages"
 # How long a rendered public page may be reused. Any public change makes it stale at once;
 # this bounds only figures that change with time alone (overdue requests). 0 turns it off.
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=300)
+# Pages each web process also keeps in its own memory, in front of the shared cache (same
+# keys, so never stale); 0 turns that layer off.
+PUBLIC_PAGE_CACHE_LOCAL_ENTRIES = env.int("PUBLIC_PAGE_CACHE_LOCAL_ENTRIES", default=256)
 
 # --- MEDIA PIPELINE ---------------------------------------------------------
 # Ed25519 key that signs release manifests and audit checkpoints (releases/signing.py).

@@ -20,6 +20,8 @@ keep showing a withdrawn release.
 
 import hashlib
 import secrets
+import threading
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import caches
@@ -27,6 +29,7 @@ from django.db import connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe
 from django.utils.translation import get_language
 
 from releases.models import PublicGeneration
@@ -62,6 +65,22 @@ CACHED_PAGES = frozenset(
         "keys",
     }
 )
+# Public API reads (namespace "public-api") cached the same way. A hit still counts against
+# the anonymous throttle (see _throttled), so caching never lifts the rate limit.
+CACHED_API = frozenset(
+    {
+        "release-list",
+        "release-detail",
+        "city-list",
+        "city-detail",
+        "statistics",
+        "statistics-city",
+        "audit-entries",
+        "audit-checkpoints",
+        "request-detail",
+    }
+)
+CACHED = {"public": CACHED_PAGES, "public-api": CACHED_API}
 HEADER = "X-Page-Cache"
 
 
@@ -98,6 +117,62 @@ def page_cache():
     return caches[settings.PUBLIC_PAGE_CACHE]
 
 
+class _RecentPages:
+    """The most recently served pages of this process, in front of the shared cache.
+
+    Keys carry the generation, so an entry here can never be served after a change; it
+    only saves the round trip to Redis (whose Django client costs more per call than the
+    page itself). Bounded by PUBLIC_PAGE_CACHE_LOCAL_ENTRIES, oldest first out."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str):
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: tuple) -> None:
+        limit = settings.PUBLIC_PAGE_CACHE_LOCAL_ENTRIES
+        if limit <= 0:
+            return
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > limit:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+recent_pages = _RecentPages()
+
+
+def clear() -> None:
+    """Forget every stored page (shared and this process's). Never needed for correctness."""
+    page_cache().clear()
+    recent_pages.clear()
+
+
+def _stored(key: str):
+    value = recent_pages.get(key)
+    if value is None:
+        value = page_cache().get(key)
+        if value is not None:
+            recent_pages.set(key, value)
+    return value
+
+
+def _store(key: str, value: tuple) -> None:
+    page_cache().set(key, value, timeout=settings.PUBLIC_PAGE_CACHE_SECONDS)
+    recent_pages.set(key, value)
+
+
 def _key(request, gen: int) -> str:
     where = hashlib.sha256(f"{request.get_host()}|{request.get_full_path()}".encode()).hexdigest()
     return f"page:{gen}:{get_language()}:{where}"
@@ -107,9 +182,23 @@ def _cacheable_request(request) -> bool:
     if request.method not in ("GET", "HEAD"):
         return False
     match = request.resolver_match
-    if match is None or match.namespace != "public" or match.url_name not in CACHED_PAGES:
+    if match is None or match.url_name not in CACHED.get(match.namespace, ()):
         return False
     return not request.user.is_authenticated
+
+
+def _throttled(request):
+    """For a cached API answer: the anonymous throttle the view itself applies, or None."""
+    from rest_framework.throttling import AnonRateThrottle
+
+    throttle = AnonRateThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    wait = throttle.wait()
+    retry = str(max(1, int(wait or 1)))
+    response = HttpResponse(b'{"detail":"Request was throttled."}', status=429, content_type="application/json")
+    response["Retry-After"] = retry
+    return response
 
 
 class PublicPageCacheMiddleware:
@@ -131,9 +220,12 @@ class PublicPageCacheMiddleware:
             and "private" not in response.get("Cache-Control", "")
         ):
             headers = {k: v for k, v in response.items() if k.lower() not in ("set-cookie", "vary")}
-            etag = f'"{request._page_cache_gen}-{hashlib.sha256(response.content).hexdigest()[:20]}"'
+            # The API sets its own ETag (the body's SHA-256); pages get one here.
+            etag = response.get("ETag") or (
+                f'"{request._page_cache_gen}-{hashlib.sha256(response.content).hexdigest()[:20]}"'
+            )
             headers["ETag"] = etag
-            page_cache().set(key, (response.content, headers), timeout=settings.PUBLIC_PAGE_CACHE_SECONDS)
+            _store(key, (response.content, headers))
             response["ETag"] = etag
         response[HEADER] = "miss"
         response["Cache-Control"] = "no-cache"
@@ -144,13 +236,20 @@ class PublicPageCacheMiddleware:
             return None
         gen = generation()
         key = _key(request, gen)
-        cached = page_cache().get(key)
+        cached = _stored(key)
         if cached is None:
             request._page_cache_key, request._page_cache_gen = key, gen
             return None
+        if request.resolver_match.namespace == "public-api" and (refused := _throttled(request)):
+            return refused
         content, headers = cached
-        conditional = get_conditional_response(request, etag=headers.get("ETag"))
+        conditional = get_conditional_response(
+            request, etag=headers.get("ETag"), last_modified=parse_http_date_safe(headers.get("Last-Modified", ""))
+        )
         if conditional is not None:
+            for name in ("ETag", "Last-Modified"):
+                if name in headers:
+                    conditional[name] = headers[name]
             conditional[HEADER] = "hit"
             conditional["Cache-Control"] = "no-cache"
             return conditional

@@ -27,6 +27,7 @@ from releases.access import clock
 from releases.aggregates import DaysBetween, Median
 from releases.models import AccessRequest, City, Release, RequestRelease
 from releases.models.pilot import period_end
+from releases.models.requests import overdue_condition, pending_condition
 
 Status = AccessRequest.Status
 OUTCOMES = ("granted_full", "granted_part", "denied", "no_records", "referred")
@@ -61,7 +62,7 @@ def request_figures(city: City | None = None, *, today: datetime.date | None = N
 
     decided = Q(decided_on__isnull=False)
     # One query for the counts (pages show these figures, so they stay cheap); the pending
-    # and overdue rules are the QuerySet's own, as subqueries.
+    # and overdue rules are the QuerySet's own conditions (models/requests.py).
     counts = requests.aggregate(
         received=Count("pk"),
         decided=Count("pk", filter=decided),
@@ -69,8 +70,8 @@ def request_figures(city: City | None = None, *, today: datetime.date | None = N
         withdrawn=Count("pk", filter=Q(status=Status.WITHDRAWN)),
         appealed=Count("pk", filter=Q(appealed_on__isnull=False)),
         with_days=Count("working_days_taken", filter=decided),
-        overdue=Count("pk", filter=Q(pk__in=AccessRequest.objects.overdue(today).values("pk"))),
-        backlog=Count("pk", filter=Q(pk__in=AccessRequest.objects.pending().values("pk"))),
+        overdue=Count("pk", filter=overdue_condition(today)),
+        backlog=Count("pk", filter=pending_condition()),
     )
     with_days = counts.pop("with_days")
     return RequestFigures(
@@ -246,7 +247,7 @@ def request_figures_by(
         _keys(kind=kind, city_field=city_field, date_field="received_at"),
         {
             "received": Count("pk"),
-            "overdue": Count("pk", filter=Q(pk__in=AccessRequest.objects.overdue(today).values("pk"))),
+            "overdue": Count("pk", filter=overdue_condition(today)),
         },
         city_id=city_id,
     )

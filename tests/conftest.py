@@ -49,9 +49,9 @@ def fast_password_hashing(settings):
 def empty_page_cache():
     """Test databases roll back, and with them the public generation the page cache is
     keyed by: every test starts with no cached pages."""
-    from django.core.cache import caches
+    from releases import cache
 
-    caches["pages"].clear()
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

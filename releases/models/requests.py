@@ -16,6 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
+def pending_condition() -> models.Q:
+    """The pending rule as a condition, for counts that filter inside one aggregate."""
+    return models.Q(status__in=AccessRequest.PENDING_STATUSES)
+
+
+def overdue_condition(today) -> models.Q:
+    return pending_condition() & models.Q(due_on__lt=today)
+
+
 class AccessRequestQuerySet(models.QuerySet):
     def open(self) -> "AccessRequestQuerySet":
         """Requests still waiting for a decision (first or on remand)."""
@@ -23,11 +32,11 @@ class AccessRequestQuerySet(models.QuerySet):
 
     def pending(self) -> "AccessRequestQuerySet":
         """Requests waiting for the agency: open ones and appeals not yet decided."""
-        return self.filter(status__in=AccessRequest.PENDING_STATUSES)
+        return self.filter(pending_condition())
 
     def overdue(self, today) -> "AccessRequestQuerySet":
         """Pending requests whose decision is late. Paused requests (due_on None) are never overdue."""
-        return self.pending().filter(due_on__lt=today)
+        return self.filter(overdue_condition(today))
 
     def decided(self) -> "AccessRequestQuerySet":
         return self.filter(decided_on__isnull=False)

@@ -27,8 +27,12 @@ def public_releases() -> QuerySet[ReleaseVersion]:
     Lists show a release as its current version says (title, summary, city, date), never
     the working copy, which may be mid-correction."""
     return (
-        ReleaseVersion.objects.filter(release__in=Release.objects.published(), release__public_version=F("pk"))
+        # "The public version of a published release", written as a membership test so the
+        # planner can walk the newest-first index (a two-column join condition misled it).
+        ReleaseVersion.objects.filter(pk__in=Release.objects.published().values("public_version"))
         .select_related("city", "release")
+        # The widest columns, which no list shows.
+        .defer("manifest", "search_text", "signature")
         .order_by("-published_at", "-id")
     )
 

@@ -59,7 +59,12 @@ def public_release_search(query: ReleaseQuery) -> QuerySet[Release]:
     Raises ValueError for a sort that is not a key of SORTS (forms validate it first)."""
     if query.sort not in SORTS:
         raise ValueError(f"Unknown sort {query.sort!r}; use one of {sorted(SORTS)}.")
-    releases = Release.objects.published().select_related("public_version__city")
+    # The manifest and search text are the widest columns and no list shows them.
+    releases = (
+        Release.objects.published()
+        .select_related("public_version__city")
+        .defer("public_version__manifest", "public_version__search_text", "public_version__signature")
+    )
     releases = _filter(releases, query)
     q = query.q.strip()
     if not q:

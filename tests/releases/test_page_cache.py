@@ -159,3 +159,29 @@ def test_each_language_is_cached_apart(client):
         pytest.skip("Spanish URLs not available")
     assert spanish[cache.HEADER] == MISS
     assert client.get("/es/releases/").content != english.content
+
+
+def test_cached_api_answers_still_count_against_the_anonymous_throttle(client, monkeypatch):
+    from django.core.cache import cache as default_cache
+    from rest_framework.throttling import AnonRateThrottle
+
+    published_rows(1)
+    default_cache.clear()
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+    url = reverse("public-api:release-list")
+    first, second, third = (client.get(url, REMOTE_ADDR="192.0.2.44") for _ in range(3))
+    assert (first[cache.HEADER], second[cache.HEADER]) == (MISS, HIT)
+    assert third.status_code == 429
+    assert int(third["Retry-After"]) >= 1
+    # Another address is not held back by the first one's count.
+    assert client.get(url, REMOTE_ADDR="192.0.2.45").status_code == 200
+
+
+def test_a_cached_api_answer_revalidates_by_etag_and_date(client):
+    published_rows(1)
+    url = reverse("public-api:release-list")
+    fresh = client.get(url)
+    hit = client.get(url, HTTP_IF_NONE_MATCH=fresh["ETag"])
+    assert hit.status_code == 304
+    assert hit["ETag"] == fresh["ETag"]
+    assert hit[cache.HEADER] == HIT
