@@ -6,6 +6,7 @@ Idempotent: a release that is already published is left alone, and one left half
 """
 
 import datetime
+import io
 import json
 import secrets
 from decimal import Decimal
@@ -33,6 +34,22 @@ DEMOS = [
     ("philadelphia", "Courthouse approach and detention", "rgbtestsrc", 660, 11, datetime.date(2024, 7, 18)),
     ("washington-dc", "Traffic checkpoint encounter", "testsrc", 392, 13, datetime.date(2024, 8, 27)),
 ]
+# The category of each demo encounter (a browsing filter).
+CATEGORIES = {
+    "detroit": Release.Category.VEHICLE_STOP,
+    "buffalo": Release.Category.RESIDENCE,
+    "baltimore": Release.Category.WORKPLACE,
+    "philadelphia": Release.Category.COURTHOUSE,
+    "washington-dc": Release.Category.VEHICLE_STOP,
+}
+# Captions staff would upload with each recording. The name spoken at 2.5-3.5 s is under
+# the plan's bleep, so the published captions withhold that line.
+DEMO_CAPTIONS = (
+    "WEBVTT\n\n"
+    "00:00:00.500 --> 00:00:02.400\nOfficer: Good morning. This camera is recording.\n\n"
+    "00:00:02.500 --> 00:00:03.500\nPasser-by: That's my neighbour, Daniel Ortiz.\n\n"
+    "00:00:03.600 --> 00:00:06.000\nOfficer: Please step back onto the sidewalk.\n"
+)
 
 
 def demo_plan(seconds: float, *, blackout: bool) -> list[dict]:
@@ -179,6 +196,7 @@ class Command(BaseCommand):
                 encounter_date=date,
                 summary=f"{DEMO_NOTE} In a real release this text describes the encounter in {city.name}: "
                 "where and when it happened, what the officers were doing, and what the footage shows.",
+                category=CATEGORIES.get(city_slug, Release.Category.OTHER),
                 created_by=uploader,
             )
         if release.status in (Release.Status.WITHDRAWN, Release.Status.SCHEDULED):
@@ -231,6 +249,9 @@ class Command(BaseCommand):
                     # Planned before the first render is sent: only the redacted render runs.
                     redactions.replace_plan(
                         new, demo_plan(seconds, blackout=release.city.slug == "baltimore"), actor=uploader
+                    )
+                    footage_service.set_captions(
+                        new, fileobj=io.BytesIO(DEMO_CAPTIONS.encode()), language="en", actor=uploader
                     )
             footage = release.footage.get()
         elif footage.state != Footage.State.READY:
