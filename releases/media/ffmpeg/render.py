@@ -33,6 +33,15 @@ THUMBS = "storyboard-thumbs.mkv"
 # and can give two frames one timestamp (the poster's mjpeg encoder then fails outright).
 # 1/90000 s is exact for the usual time bases and a fixed ratio works in every ffmpeg.
 ENC_TIME_BASE = "1:90000"
+# The HLS renditions' timeline must be the MP4's. x264's B-frames make the first frame
+# decode two frames before it is shown (dts -2 frames, pts 0; the AAC priming has pts
+# -1024 samples). By default the HLS muxer shifts all timestamps so that none is negative,
+# and the fMP4 then shows its first frame two frames late. The MP4 hides this offset in its
+# edit list, but hls.js places fragments by their decode times and ignores edit lists. So
+# keep the encoder's timestamps and store negative composition offsets (version-1 `trun`):
+# the first frame decodes and shows at 0, no track starts with an empty edit, and the audio
+# edit list trims only the priming, as the MP4's does. Encoding and the MP4s are unchanged.
+HLS_TIMELINE_OPTIONS = "avoid_negative_ts=disabled:hls_segment_options=movflags=+negative_cts_offsets"
 
 
 @dataclass(frozen=True)
@@ -180,7 +189,7 @@ def build(source_name: str, workdir: Path, info: ProbeInfo, items: list[dict], s
             target_name = (
                 f"[f=mp4:movflags=+faststart:fflags=+bitexact]{mp4}|"
                 f"[f=hls:hls_time={ladder.HLS_SEGMENT_SECONDS}:hls_playlist_type=vod:hls_segment_type=fmp4:"
-                f"hls_flags=single_file:fflags=+bitexact]{playlist}"
+                f"hls_flags=single_file:fflags=+bitexact:{HLS_TIMELINE_OPTIONS}]{playlist}"
             )
             kwargs.update({"format": "tee", "flags": "+global_header"})
             outputs.append(Output("hls_playlist", playlist, "application/vnd.apple.mpegurl", rung))

@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from releases.media import ffmpeg, ladder
+from tests.releases.media import canary, fmp4
 
 # No database or broker here: CI runs these once, not again on PostgreSQL and Redis.
 pytestmark = pytest.mark.media_only
@@ -270,8 +271,9 @@ def test_render_aligns_keyframes_across_rungs_and_hls_every_two_seconds(hd_outpu
     # Exactly the 2 s grid: no scene-cut keyframes in between, none missing.
     assert reference == pytest.approx([0.0, 2.0, 4.0], abs=0.07)
     assert len(reference) == len(range(0, 5, ladder.KEYFRAME_SECONDS))
-    # The HLS fragments carry the same keyframes. Their timestamps keep the encoder's
-    # B-frame delay (the MP4's edit list hides it), so compare them from the first one.
+    # The HLS fragments carry the same keyframes. PyAV reads fragments with negative
+    # composition offsets shifted by the largest one (see fmp4.py), so compare them from
+    # the first one; the HLS timeline itself is checked by the tests at the end.
     for rung in RUNGS_720:
         times = keyframe_times(hd_outputs[f"hls/{rung}.m4s"])
         assert [t - times[0] for t in times] == pytest.approx(reference, abs=0.01), rung
@@ -394,3 +396,77 @@ def test_a_recording_shorter_than_half_a_second_can_be_rendered(tmp_path):
     short = ffmpeg.make_test_clip(tmp_path / "short.mp4", seconds=0.4, size="320x240")
     outputs = render_into(tmp_path / "out", short)
     assert "storyboard.jpg" in outputs
+
+
+# --- the HLS timeline ---------------------------------------------------------------------
+
+TIMED_RATE = 30
+BLACKOUT = (1.2, 1.7)
+
+
+@pytest.fixture(scope="module")
+def timed_outputs(tmp_path_factory) -> dict[str, Path]:
+    """A 30 fps recording with a full-frame blackout, rendered as the pipeline renders it."""
+    d = tmp_path_factory.mktemp("timed")
+    clip = ffmpeg.make_test_clip(d / "clip.mp4", seconds=2, size="320x180", rate=TIMED_RATE)
+    return render_into(d / "out", clip, items=[canary.item("blackout", *BLACKOUT)])
+
+
+def pictures(path: Path, times: list[float] | None = None) -> dict[int, np.ndarray]:
+    """Luma of every decoded frame by presentation time in ms. `times`, in presentation
+    order, replace the times the demuxer states (for HLS: the times a browser uses)."""
+    with av.open(str(path)) as container:
+        frames = [(float(f.time), f.to_ndarray(format="gray").astype(int)) for f in container.decode(video=0)]
+    if times is not None:
+        assert len(times) == len(frames)
+        frames = [(t, luma) for t, (_, luma) in zip(times, frames, strict=True)]
+    return {round(t * 1000): luma for t, luma in frames}
+
+
+def test_hls_presents_every_frame_at_its_mp4_time_starting_at_zero(timed_outputs):
+    # hls.js places each fragment at its decode time and ignores edit lists. The MP4 hides
+    # x264's B-frame delay in its edit list; the HLS rendition once started its picture two
+    # frames late (67 ms at 30 fps), behind the MP4, the redaction log and the markers.
+    tracks = fmp4.read(fmp4.playlist_bytes(timed_outputs["hls/360p.m3u8"]))
+    hls_times = fmp4.by_handler(tracks, "vide").seconds()
+    mp4_times = sorted(t / 1000 for t in pictures(timed_outputs["360p.mp4"]))
+
+    assert hls_times[0] == pytest.approx(0, abs=0.5 / TIMED_RATE)
+    assert hls_times[0] == pytest.approx(mp4_times[0], abs=0.001)
+    assert hls_times == pytest.approx(mp4_times, abs=0.001)
+
+
+def test_hls_shows_the_mp4s_picture_at_each_time_and_the_blackout_over_the_same_frames(timed_outputs, tmp_path):
+    data = fmp4.playlist_bytes(timed_outputs["hls/360p.m3u8"])
+    (tmp_path / "hls.mp4").write_bytes(data)
+    hls = pictures(tmp_path / "hls.mp4", fmp4.by_handler(fmp4.read(data), "vide").seconds())
+    mp4 = pictures(timed_outputs["360p.mp4"])
+
+    # The same encode, muxed twice: the frame shown at 1 s is the same picture in both
+    # (testsrc2 moves, so a frame early or late differs).
+    assert np.array_equal(hls[1000], mp4[1000])
+    assert not np.array_equal(hls[1000], mp4[967])
+
+    def black(frames: dict[int, np.ndarray]) -> list[int]:
+        return sorted(t for t, luma in frames.items() if luma.mean() < 20)
+
+    assert black(hls) == black(mp4)
+    start, end = (round(s * 1000) for s in BLACKOUT)
+    assert start - 1000 / TIMED_RATE <= black(mp4)[0] <= start  # padded a frame early at most
+    assert end <= black(mp4)[-1] <= end + 500 / TIMED_RATE
+
+
+def test_hls_sound_starts_with_the_picture_as_in_the_mp4(timed_outputs):
+    # Both tracks' first fragments decode from 0 (hls.js lines the tracks up by these), no
+    # track starts with an empty edit (which hls.js and Chrome ignore), and the sound's
+    # edit list trims the AAC encoder's priming exactly as the MP4's does.
+    hls = fmp4.read(fmp4.playlist_bytes(timed_outputs["hls/360p.m3u8"]))
+    mp4 = fmp4.read(timed_outputs["360p.mp4"].read_bytes())
+    video, audio = fmp4.by_handler(hls, "vide"), fmp4.by_handler(hls, "soun")
+
+    assert (video.decode_starts[0], audio.decode_starts[0]) == (0, 0)
+    assert all(media_time >= 0 for _, media_time in video.edits + audio.edits)
+    assert [media_time for _, media_time in video.edits] in ([], [0])
+    priming = [media_time for _, media_time in fmp4.by_handler(mp4, "soun").edits]
+    assert priming == [1024]  # one AAC frame, 21 ms at 48 kHz
+    assert [media_time for _, media_time in audio.edits] == priming
