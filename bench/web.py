@@ -323,6 +323,7 @@ def measure(label: str, urls: dict[str, list[str]]) -> None:
         results[name] = load(paths, SECONDS)
         trivial.append(load(["/bench/trivial/"], SECONDS))
     figure(f"{label}_trivial_rps", f"{sum(t['rps'] for t in trivial) / len(trivial):.0f}")
+    figure(f"{label}_trivial_rps_each", " ".join(f"{t['rps']:.0f}" for t in trivial))
     figure(f"{label}_trivial_p99_ms", max(t["p99_ms"] for t in trivial))
     for i, (name, r) in enumerate(results.items()):
         neighbours = (trivial[i]["rps"] + trivial[i + 1]["rps"]) / 2
