@@ -315,16 +315,17 @@ ACCESS_DUE_SOON_WORKING_DAYS = env.int("ACCESS_DUE_SOON_WORKING_DAYS", default=5
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 
 # --- CACHE ------------------------------------------------------------------
+# Redis through portal/redis_cache.py: Django's backend with one client per pool.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "portal.redis_cache.RedisCache", "LOCATION": REDIS_URL}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     ),
     # Rendered public pages (releases/cache.py). Keys carry the public generation, so a
     # per-process cache is as correct as a shared one, only less effective.
     "pages": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "pages"}
+        {"BACKEND": "portal.redis_cache.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "pages"}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
     ),
