@@ -45,13 +45,42 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def redis_database_per_worker(worker_id):
+    """With Redis as the cache (CI's second run), each xdist worker gets a Redis database
+    of its own (15, 14, ...): tests reset throttle counts by flushing their cache, which
+    must not wipe another worker's counts mid-test. The Celery broker is left alone."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    if worker_id == "master" or not settings.REDIS_URL:
+        yield
+        return
+    database = 15 - int(worker_id.removeprefix("gw")) % 15
+    caches = {
+        alias: {**conf, "LOCATION": conf["LOCATION"].rsplit("/", 1)[0] + f"/{database}"}
+        if "redis" in conf["BACKEND"]
+        else conf
+        for alias, conf in settings.CACHES.items()
+    }
+    with override_settings(CACHES=caches):
+        yield
+
+
 @pytest.fixture(autouse=True)
-def empty_page_cache():
-    """Test databases roll back, and with them the public generation the page cache is
-    keyed by: every test starts with no cached pages."""
+def fresh_public_generation(request):
+    """Every test with a database starts under a public generation of its own, so no page
+    cached by another test (a rolled-back database repeats generations; xdist workers share
+    Redis in CI) can answer it. The shared cache is never flushed, which would also wipe
+    the other workers' throttle counts. This process's in-memory pages are dropped."""
     from releases import cache
 
-    cache.clear()
+    cache.recent_pages.clear()
+    names = set(request.fixturenames)
+    if {"db", "transactional_db"} & names:
+        # Autouse fixtures run first: set the database up before writing to it.
+        request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+        cache.bump()
 
 
 @pytest.fixture(autouse=True)
