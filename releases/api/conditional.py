@@ -3,8 +3,8 @@
 The ETag is the SHA-256 of the response body, so it changes exactly when the answer does
 (a withdrawal, a correction, a new line in the request log, a city's text) and an
 If-None-Match is always answered right. Last-Modified is the newest public change the view
-names (releases.selectors.api); If-Modified-Since is evaluated only without If-None-Match
-(RFC 9110, 13.2.2). Responses say Cache-Control: no-cache, so browsers and proxies may keep
+names (the public generation's time, releases.cache); If-Modified-Since is evaluated only
+without If-None-Match (RFC 9110, 13.2.2). Responses say Cache-Control: no-cache, so browsers and proxies may keep
 a copy but must revalidate it every time: a withdrawn release never outlives its withdrawal
 in a cache.
 """

@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
-from releases import access, audit, selectors
+from releases import access, audit, cache, selectors
 from releases.access import clock
 from releases.api import filters
 from releases.api.conditional import ConditionalGetMixin
@@ -48,7 +48,6 @@ from releases.api.serializers_public import (
     absolute,
 )
 from releases.models import AccessRequest, Release, RequestEvent
-from releases.selectors import api as api_selectors
 from releases.selectors.requests import STATUS_GROUPS, public_releases_of, status_choices_values
 
 FILING_SCOPE = "request-filing"
@@ -67,11 +66,11 @@ class PublicAPIView(APIView):
 
 
 class PublicReadView(ConditionalGetMixin, PublicAPIView):
-    """A public read: ETag from the body, Last-Modified from the newest publication,
-    correction or withdrawal."""
+    """A public read: ETag from the body, Last-Modified from the newest public change."""
 
     def last_modified(self, request):
-        return api_selectors.public_last_change()
+        # Every public write moves the generation in the writing transaction (releases.cache).
+        return cache.last_change()
 
 
 # --- OpenAPI pieces shared by the reads ------------------------------------------------
@@ -103,8 +102,8 @@ CONDITIONAL = [
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
         response=[200, 304],
-        description="The newest public change (publication, correction, withdrawal; for the request log also "
-        "its own changes). Left out for two seconds after a change.",
+        description="The newest public change of any kind (a publication, correction or withdrawal, a line of "
+        "the request log, an approved figure). Left out for two seconds after a change.",
     ),
 ]
 SLUG = OpenApiParameter(
@@ -320,12 +319,7 @@ ERRORS = {
 }
 
 
-class RequestLogReadMixin:
-    def last_modified(self, request):
-        return api_selectors.public_request_log_last_change()
-
-
-class RequestCollectionView(RequestLogReadMixin, PublicReadView, generics.GenericAPIView):
+class RequestCollectionView(PublicReadView, generics.GenericAPIView):
     """GET: the public request log. POST: file a new request."""
 
     pagination_class = PublicPagination
@@ -408,7 +402,7 @@ class RequestCollectionView(RequestLogReadMixin, PublicReadView, generics.Generi
         return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
-class RequestDetailView(RequestLogReadMixin, PublicReadView):
+class RequestDetailView(PublicReadView):
     @extend_schema(
         operation_id="requests_retrieve",
         summary="One request of the public log",

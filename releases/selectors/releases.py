@@ -60,6 +60,11 @@ def public_cities() -> QuerySet[City]:
     ).order_by("phase", "name")
 
 
+def public_city_names() -> QuerySet[City]:
+    """Every city, in the order the pages list them, without counts (filter choices)."""
+    return City.objects.order_by("phase", "name").only("slug", "name", "state")
+
+
 def public_city(slug: str) -> City:
     try:
         return public_cities().get(slug=slug)
@@ -207,20 +212,7 @@ def public_versions(release: Release) -> list[PublicVersion]:
     versions = ReleaseVersion.objects.filter(release=release, release__in=Release.objects.published()).order_by(
         "-number"
     )
-    return [
-        PublicVersion(
-            number=v.number,
-            title=v.title,
-            published_at=v.published_at,
-            reason=v.reason,
-            superseded_at=v.superseded_at,
-            manifest_sha256=v.manifest_sha256,
-            key_fingerprint=v.key_fingerprint,
-            is_current=v.pk == release.public_version_id,
-            footage=_version_footage(v.pk, current=v.pk == release.public_version_id),
-        )
-        for v in versions
-    ]
+    return [_public_version(v, release) for v in versions]
 
 
 def public_version_detail(release: Release, number: int) -> PublicVersion:
@@ -233,18 +225,22 @@ def public_version_detail(release: Release, number: int) -> PublicVersion:
     )
     if version is None or not release.is_published:
         raise Http404("No published version here.")
-    current = version.pk == release.public_version_id
+    return _public_version(version, release, with_version=True)
+
+
+def _public_version(v: ReleaseVersion, release: Release, *, with_version: bool = False) -> PublicVersion:
+    current = v.pk == release.public_version_id
     return PublicVersion(
-        number=version.number,
-        title=version.title,
-        published_at=version.published_at,
-        reason=version.reason,
-        superseded_at=version.superseded_at,
-        manifest_sha256=version.manifest_sha256,
-        key_fingerprint=version.key_fingerprint,
+        number=v.number,
+        title=v.title,
+        published_at=v.published_at,
+        reason=v.reason,
+        superseded_at=v.superseded_at,
+        manifest_sha256=v.manifest_sha256,
+        key_fingerprint=v.key_fingerprint,
         is_current=current,
-        footage=_version_footage(version.pk, current=current),
-        version=version,
+        footage=_version_footage(v.pk, current=current),
+        version=v if with_version else None,
     )
 
 

@@ -30,8 +30,7 @@ EMBED_CSP = "frame-ancestors *"
 
 @require_safe
 def release_list(request):
-    cities = list(selectors.public_cities())
-    form = ReleaseFilterForm(request.GET, cities=cities)
+    form = ReleaseFilterForm(request.GET, cities=selectors.public_city_names())
     if form.is_valid():
         releases = selectors.public_release_search(form.release_query())
     else:
@@ -46,8 +45,6 @@ def release_list(request):
         {
             "page": page,
             "form": form,
-            "cities": cities,
-            "city_slug": form.cleaned_data.get("city", "") if form.is_valid() else "",
             "filter_query": form.query_string(),
         },
     )
