@@ -79,6 +79,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The page cache's outer half: answers cached public pages to visitors without a
+    # session before the rest of the stack runs, and stores pages with their final headers.
+    "releases.cache.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,8 +90,9 @@ MIDDLEWARE = [
     "releases.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "releases.middleware.StaffSessionMiddleware",
-    # After authentication (staff bypass it) and locale (one entry per language).
-    "releases.cache.PublicPageCacheMiddleware",
+    # The inner half, after authentication (staff bypass it) and locale (one entry per
+    # language): decides what may be cached, once the URL is resolved and the user known.
+    "releases.cache.PublicPageCacheViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",

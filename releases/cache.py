@@ -24,13 +24,14 @@ import threading
 from collections import OrderedDict
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
-from django.db import connection, transaction
+from django.core.exceptions import DisallowedHost
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
-from django.utils.translation import get_language
 
 from releases.models import PublicGeneration
 
@@ -86,7 +87,23 @@ HEADER = "X-Page-Cache"
 
 def generation() -> int:
     """The current public generation: one primary-key read. Plain SQL because this runs on
-    every cached request, where building the ORM query cost more than the query itself."""
+    every cached request, where building the ORM query cost more than the query itself.
+
+    Outside a transaction this read is also the connection's health check
+    (CONN_HEALTH_CHECKS would otherwise send a "SELECT 1" first): if a persistent
+    connection has died, the read fails, the connection is closed and the read is made
+    once more on a new one."""
+    if connection.in_atomic_block or connection.connection is None:
+        return _read_generation()
+    connection.health_check_done = True
+    try:
+        return _read_generation()
+    except DatabaseError:
+        connection.close()
+        return _read_generation()
+
+
+def _read_generation() -> int:
     with connection.cursor() as cursor:
         cursor.execute(_READ_SQL)
         row = cursor.fetchone()
@@ -173,14 +190,27 @@ def _store(key: str, value: tuple) -> None:
     recent_pages.set(key, value)
 
 
-def _key(request, gen: int) -> str:
+def _language_of(request) -> str:
+    """The language LocaleMiddleware will choose for this request: the URL's language
+    prefix, else the default (the portal's URLs are i18n_patterns without a default
+    prefix, so a language is a function of the path alone). Checked against the language
+    the page was actually rendered in before anything is stored (_Marker)."""
+    return translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+
+
+def _key(request, gen: int, language: str) -> str:
     where = hashlib.sha256(f"{request.get_host()}|{request.get_full_path()}".encode()).hexdigest()
-    return f"page:{gen}:{get_language()}:{where}"
+    return f"page2:{gen}:{language}:{where}"
 
 
-def _cacheable_request(request) -> bool:
-    if request.method not in ("GET", "HEAD"):
-        return False
+def _without_session(request) -> bool:
+    """No session (so no signed-in user) and no pending flash message: such a request
+    can be answered before the session, auth and message middleware run at all."""
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+
+
+def _cacheable_view(request) -> bool:
     match = request.resolver_match
     if match is None or match.url_name not in CACHED.get(match.namespace, ()):
         return False
@@ -189,29 +219,78 @@ def _cacheable_request(request) -> bool:
 
 def _throttled(request):
     """For a cached API answer: the anonymous throttle the view itself applies, or None."""
-    from rest_framework.throttling import AnonRateThrottle
+    from releases.api.throttling import AnonWindowThrottle
 
-    throttle = AnonRateThrottle()
+    if not hasattr(request, "user"):  # answered before authentication: no session, anonymous
+        request.user = AnonymousUser()
+    throttle = AnonWindowThrottle()
     if throttle.allow_request(request, None):
         return None
-    wait = throttle.wait()
-    retry = str(max(1, int(wait or 1)))
+    retry = str(max(1, int(throttle.wait() or 1)))
     response = HttpResponse(b'{"detail":"Request was throttled."}', status=429, content_type="application/json")
     response["Retry-After"] = retry
     return response
 
 
+def _serve(request, cached):
+    """A stored page as a response (or 304, or the throttle's 429 for an API answer)."""
+    content, headers, api = cached
+    if api and (refused := _throttled(request)):
+        return refused
+    conditional = get_conditional_response(
+        request, etag=headers.get("ETag"), last_modified=parse_http_date_safe(headers.get("Last-Modified", ""))
+    )
+    if conditional is not None:
+        for name in ("ETag", "Last-Modified"):
+            if name in headers:
+                conditional[name] = headers[name]
+        response = conditional
+    else:
+        # A HEAD gets the same response; the server sends no body for it.
+        response = HttpResponse(content)
+        for name, value in headers.items():
+            response[name] = value
+    response[HEADER] = "hit"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 class PublicPageCacheMiddleware:
-    """Serves and stores cached public pages (after authentication and locale middleware)."""
+    """Serves and stores cached public pages. It sits early in MIDDLEWARE (after security
+    and static files, before sessions, locale and authentication):
+
+    - A GET or HEAD without a session cookie is looked up here, before the rest of the
+      stack runs: such a visitor is anonymous whatever the other middleware would decide,
+      and only pages that were cacheable when rendered are ever stored. A hit is answered
+      at once (the cost of a hit is then the generation read and a dictionary lookup).
+    - Everything else goes down the stack, where PublicPageCacheViewMiddleware decides,
+      with the URL resolved and the user known, whether the page may be cached (and serves
+      anonymous visitors who carry a session cookie).
+    - On the way back, a page marked for storing is stored with every header the inner
+      middleware added (frame options, language, vary), except cookies.
+    """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request):
+        if settings.PUBLIC_PAGE_CACHE_SECONDS and request.method in ("GET", "HEAD") and _without_session(request):
+            try:
+                language = _language_of(request)
+                gen = generation()
+                key = _key(request, gen, language)
+            except DisallowedHost:
+                key = None  # the stack answers 400
+            if key is not None:
+                cached = _stored(key)
+                if cached is not None:
+                    return _serve(request, cached)
+                request._page_cache_early = (key, gen, language)
         response = self.get_response(request)
-        key = getattr(request, "_page_cache_key", None)
-        if key is None:
+        store = getattr(request, "_page_cache_store", None)
+        if store is None:
             return response
+        key, gen, api = store
         if (
             request.method == "GET"
             and response.status_code == 200
@@ -219,44 +298,44 @@ class PublicPageCacheMiddleware:
             and not response.cookies
             and "private" not in response.get("Cache-Control", "")
         ):
-            headers = {k: v for k, v in response.items() if k.lower() not in ("set-cookie", "vary")}
             # The API sets its own ETag (the body's SHA-256); pages get one here.
-            etag = response.get("ETag") or (
-                f'"{request._page_cache_gen}-{hashlib.sha256(response.content).hexdigest()[:20]}"'
-            )
-            headers["ETag"] = etag
-            _store(key, (response.content, headers))
+            etag = response.get("ETag") or f'"{gen}-{hashlib.sha256(response.content).hexdigest()[:20]}"'
             response["ETag"] = etag
+            headers = {k: v for k, v in response.items() if k.lower() != "set-cookie"}
+            _store(key, (response.content, headers, api))
         response[HEADER] = "miss"
         response["Cache-Control"] = "no-cache"
         return response
 
+
+class PublicPageCacheViewMiddleware:
+    """The inner half of the page cache (after authentication and locale, where the URL is
+    resolved): marks cacheable pages for storing, and serves anonymous visitors who carry a
+    session cookie (the outer half only answers requests without one)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not settings.PUBLIC_PAGE_CACHE_SECONDS or not _cacheable_request(request):
+        if not settings.PUBLIC_PAGE_CACHE_SECONDS or request.method not in ("GET", "HEAD"):
+            return None
+        if not _cacheable_view(request):
+            return None
+        api = request.resolver_match.namespace == "public-api"
+        early = getattr(request, "_page_cache_early", None)
+        if early is not None:
+            key, gen, language = early
+            # Stored only under the language it was rendered in (never the wrong one).
+            if language == translation.get_language():
+                request._page_cache_store = (key, gen, api)
             return None
         gen = generation()
-        key = _key(request, gen)
+        key = _key(request, gen, translation.get_language())
         cached = _stored(key)
         if cached is None:
-            request._page_cache_key, request._page_cache_gen = key, gen
+            request._page_cache_store = (key, gen, api)
             return None
-        if request.resolver_match.namespace == "public-api" and (refused := _throttled(request)):
-            return refused
-        content, headers = cached
-        conditional = get_conditional_response(
-            request, etag=headers.get("ETag"), last_modified=parse_http_date_safe(headers.get("Last-Modified", ""))
-        )
-        if conditional is not None:
-            for name in ("ETag", "Last-Modified"):
-                if name in headers:
-                    conditional[name] = headers[name]
-            conditional[HEADER] = "hit"
-            conditional["Cache-Control"] = "no-cache"
-            return conditional
-        # A HEAD gets the same response; the server sends no body for it.
-        response = HttpResponse(content)
-        for name, value in headers.items():
-            response[name] = value
-        response[HEADER] = "hit"
-        response["Cache-Control"] = "no-cache"
-        return response
+        return _serve(request, cached)

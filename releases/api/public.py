@@ -3,8 +3,9 @@ filing an access request and following it with its private token.
 
 Permission: anyone. Every view states AllowAny and no authentication, so no session and
 no CSRF token are involved (the staff API keeps the project default, IsAdminUser).
-Throttles (per client address, counted in the default cache): AnonRateThrottle for every
-read (REST_FRAMEWORK's "anon" rate, API_ANON_RATE); ScopedRateThrottle "request-filing"
+Throttles (per client address, counted in the default cache): AnonWindowThrottle
+(api/throttling.py) for every read (REST_FRAMEWORK's "anon" rate, API_ANON_RATE);
+ScopedRateThrottle "request-filing"
 for POST /api/requests/, whose durable limits are releases.access's, counted from saved
 requests. Reads carry an ETag and Last-Modified and answer 304 to a matching conditional
 request (releases.api.conditional).
@@ -26,7 +27,7 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from releases import access, audit, cache, selectors
@@ -47,6 +48,7 @@ from releases.api.serializers_public import (
     RequestStatusSerializer,
     absolute,
 )
+from releases.api.throttling import AnonWindowThrottle
 from releases.models import AccessRequest, Release, RequestEvent
 from releases.selectors.requests import STATUS_GROUPS, public_releases_of, status_choices_values
 
@@ -60,7 +62,7 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"
 class PublicAPIView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonWindowThrottle]
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser, FormParser]
 

@@ -187,3 +187,73 @@ def test_a_cached_api_answer_revalidates_by_etag_and_date(client):
     assert hit.status_code == 304
     assert hit["ETag"] == fresh["ETag"]
     assert hit[cache.HEADER] == HIT
+
+
+# --- the two halves: early answers, the view-level decision -------------------------------
+
+
+def test_a_hit_without_a_session_is_answered_before_the_session_and_auth_middleware(client, monkeypatch):
+    """The outer half answers it: nothing below it runs (no session is loaded, no view is
+    resolved), yet the response carries the headers the full stack gave the page."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    published_rows(1)
+    url = reverse("public:release-list")
+    miss = client.get(url)
+    assert miss[cache.HEADER] == MISS
+
+    def must_not_run(self, request):
+        raise AssertionError("the session middleware ran for a cached page")
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", must_not_run)
+    hit = client.get(url)
+    assert hit[cache.HEADER] == HIT
+    assert hit.content == miss.content
+    for name in ("ETag", "X-Frame-Options", "Content-Language", "Content-Type", "Referrer-Policy"):
+        assert hit[name] == miss[name], name
+    assert "Set-Cookie" not in hit
+
+
+def test_an_anonymous_visitor_with_a_session_cookie_is_served_by_the_inner_half(client):
+    published_rows(1)
+    url = reverse("public:release-list")
+    client.get(url)
+    client.cookies["sessionid"] = "not-a-session"  # e.g. left from a form: still anonymous
+    response = client.get(url)
+    assert response[cache.HEADER] == HIT
+    assert response.status_code == 200
+
+
+def test_a_page_is_never_stored_under_a_language_it_was_not_rendered_in(client, monkeypatch):
+    """The outer half guesses the language from the path as LocaleMiddleware does; if the
+    guess were ever wrong, the page is not stored (so it cannot answer the wrong language)."""
+    published_rows(1)
+    monkeypatch.setattr(cache, "_language_of", lambda request: "es")
+    url = reverse("public:release-list")  # English: no prefix
+    first, second = client.get(url), client.get(url)
+    assert first.status_code == second.status_code == 200
+    assert cache.HEADER not in first  # not marked for storing
+    assert cache.HEADER not in second
+
+
+def test_a_non_cacheable_page_is_not_stored_even_when_looked_up_early(client):
+    from releases.models import Release
+
+    url = reverse("public:request-file")
+    client.get(url)
+    assert cache.HEADER not in client.get(url)
+    assert Release.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generation_read_reconnects_when_the_persistent_connection_died():
+    """Outside a transaction the read is the connection's health check: a dead connection
+    is closed and the read made again on a new one."""
+    from django.db import connection
+
+    cache.bump()
+    expected = cache.generation()
+    connection.ensure_connection()
+    connection.connection.close()  # as if the server had dropped it
+    assert cache.generation() == expected
+    assert connection.is_usable()
