@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from releases.footage import CAPTION_LANGUAGES
 from releases.models import ProcessingJob, Redaction
 
 # Far above any real plan; they only stop a forged request from making the server work
@@ -102,6 +103,24 @@ class JobSerializer(serializers.ModelSerializer):
 class FootageUploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False, max_length=255)
     label = serializers.CharField(max_length=120, required=False, default="", allow_blank=True)
+
+
+class CaptionsUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False, max_length=255)
+    language = serializers.ChoiceField(choices=[code for code, _name in CAPTION_LANGUAGES], default="en")
+
+
+class FootageCaptionsSerializer(serializers.Serializer):
+    """A recording's captions as staff see them: the private upload, and the redacted file
+    the current render made of it (what publication would release)."""
+
+    public_id = serializers.UUIDField(source="footage.public_id")
+    attached = serializers.BooleanField()
+    language = serializers.CharField(allow_blank=True)
+    sha256 = serializers.CharField(allow_blank=True)
+    size = serializers.IntegerField(allow_null=True)
+    rendered_url = serializers.CharField(allow_blank=True)
+    render_job = serializers.IntegerField(source="render_job.pk", allow_null=True)
 
 
 class UploadedFootageSerializer(serializers.Serializer):

@@ -26,7 +26,8 @@ from rest_framework.views import APIView
 from releases import approvals, permissions, processing, redactions, workflow
 from releases import footage as footage_service
 from releases.api import serializers
-from releases.models import Footage, ProcessingJob, Release
+from releases.media import captions, storage
+from releases.models import Footage, ProcessingJob, Release, Rendition
 from releases.views import review
 
 Job = ProcessingJob
@@ -196,6 +197,52 @@ class ReleaseFootageView(StaffView):
         )
 
 
+class FootageCaptionsView(StaffView):
+    """A recording's captions (WebVTT), as the admin's captions form (upload footage).
+
+    GET: whether captions are attached, their language, SHA-256 and size, and the redacted
+    file of the current render. PUT multipart {"file", "language"}: attach or replace them,
+    200 (a render is queued, which withholds the text under every mute and bleep; the same
+    file again changes nothing). DELETE: take them off, 200. 400 with the line at fault for
+    an invalid file; 409 once the release is past the draft stage."""
+
+    permission_classes = [CanUploadFootage]
+    parser_classes = [MultiPartParser]
+
+    def get(self, request, public_id: str) -> Response:
+        return Response(_captions_data(_footage(public_id)))
+
+    def put(self, request, public_id: str) -> Response:
+        footage = _footage(public_id)
+        if _content_length(request) > captions.MAX_BYTES + MULTIPART_ALLOWANCE:
+            return _refused(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, captions.too_large_message(), field="file")
+        if refused := _captions_frozen(footage):
+            return refused
+        incoming = serializers.CaptionsUploadSerializer(data=request.data)
+        if not incoming.is_valid():
+            return _invalid(_flatten(incoming.errors))
+        try:
+            footage = footage_service.set_captions(
+                footage,
+                fileobj=incoming.validated_data["file"],
+                language=incoming.validated_data["language"],
+                actor=request.user,
+            )
+        except footage_service.FootageError as exc:
+            return _invalid([{"index": -1, "field": "file", "message": str(exc)}])
+        return Response(_captions_data(footage))
+
+    def delete(self, request, public_id: str) -> Response:
+        footage = _footage(public_id)
+        if refused := _captions_frozen(footage):
+            return refused
+        try:
+            footage = footage_service.remove_captions(footage, actor=request.user)
+        except footage_service.FootageError as exc:
+            return _refused(status.HTTP_409_CONFLICT, str(exc), field="file")
+        return Response(_captions_data(footage))
+
+
 class ReleaseReviewView(StaffView):
     """GET: a release's status, the actions this person may attempt, why the two-person rule
     stops them approving ("" if it does not), the approval in force, the publication time
@@ -242,6 +289,37 @@ def _footage(public_id: str) -> Footage:
     except ValueError:
         raise Http404("No such footage.") from None
     return get_object_or_404(Footage.objects.select_related("release", "rendered_plan"), public_id=key)
+
+
+def _captions_frozen(footage: Footage) -> Response | None:
+    if footage.release.footage_editable:
+        return None
+    return _refused(
+        status.HTTP_409_CONFLICT,
+        "Captions can only change while the release is a draft or has changes requested.",
+        field="release",
+    )
+
+
+def _captions_data(footage: Footage) -> dict:
+    key = footage.captions_key
+    sha256, size = "", None
+    if key:
+        private = storage.private_storage()
+        with private.open(key, "rb") as fh:
+            sha256, size = storage.sha256_stream(fh)
+    rendered = footage.renditions.filter(kind=Rendition.Kind.CAPTIONS).first()
+    return serializers.FootageCaptionsSerializer(
+        {
+            "footage": footage,
+            "attached": bool(key),
+            "language": footage.captions_language if key else "",
+            "sha256": sha256,
+            "size": size,
+            "rendered_url": reverse("staff-media:rendition", args=[rendered.pk]) if rendered else "",
+            "render_job": footage.jobs.filter(kind=Job.Kind.RENDER).order_by("-id").first(),
+        }
+    ).data
 
 
 def _plan_data(request, footage: Footage) -> dict:

@@ -28,6 +28,7 @@ public_urlpatterns = [
 staff_urlpatterns = [
     path("footage/<str:public_id>/plan/", staff.FootagePlanView.as_view(), name="footage-plan"),
     path("footage/<str:public_id>/preview/", staff.FootagePreviewView.as_view(), name="footage-preview"),
+    path("footage/<str:public_id>/captions/", staff.FootageCaptionsView.as_view(), name="footage-captions"),
     path("jobs/<int:pk>/", staff.JobView.as_view(), name="job"),
     path("releases/<int:pk>/footage/", staff.ReleaseFootageView.as_view(), name="release-footage"),
     path("releases/<int:pk>/", staff.ReleaseReviewView.as_view(), name="release"),

@@ -120,13 +120,15 @@ def parse(data: bytes, *, duration: float | None = None) -> list[Cue]:
     return sorted(cues, key=lambda c: (c.start, c.end))
 
 
+def too_large_message() -> str:
+    return _("The file is larger than the limit of %(limit)s MB for captions.") % {"limit": MAX_BYTES // 2**20}
+
+
 def _decode(data: bytes) -> str:
     if not data:
         raise CaptionsError(_("The file is empty."))
     if len(data) > MAX_BYTES:
-        raise CaptionsError(
-            _("The file is larger than the limit of %(limit)s MB for captions.") % {"limit": MAX_BYTES // 2**20}
-        )
+        raise CaptionsError(too_large_message())
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

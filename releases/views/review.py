@@ -251,6 +251,7 @@ def _recording(footage: Footage, *, can_watch: bool) -> dict:
     renditions = list(footage.renditions.all())
     videos = sorted((r for r in renditions if r.kind == Rendition.Kind.MP4), key=lambda r: -(r.height or 0))
     poster = next((r for r in renditions if r.kind == Rendition.Kind.POSTER), None)
+    captions = next((r for r in renditions if r.kind == Rendition.Kind.CAPTIONS), None)
     plan = footage.rendered_plan
     latest = max(footage.plans.all(), key=lambda p: p.version, default=None)
     log = redactions.public_log(plan, footage.duration)
@@ -261,6 +262,8 @@ def _recording(footage: Footage, *, can_watch: bool) -> dict:
         "footage": footage,
         "videos": [{"url": _file_url(r), "rendition": r} for r in videos] if can_watch else [],
         "poster_url": _file_url(poster) if can_watch and poster else "",
+        # The redacted captions the render made (what publication would release).
+        "captions_url": _file_url(captions) if can_watch and captions else "",
         "plan": plan,
         "latest_version": latest.version if latest else None,
         "log": log,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from releases import footage as footage_service
@@ -237,6 +238,16 @@ def test_a_name_under_a_bleep_never_reaches_the_published_captions(
     )
 
     workflow.submit(draft_release, actor=uploader)
+    # The reviewer watches with the redacted captions the render made, not the upload.
+    client = Client()
+    client.force_login(reviewer)
+    page = client.get(reverse("review:release", args=[draft_release.pk])).content.decode()
+    track = reverse("staff-media:rendition", args=[rendition.pk])
+    assert f'<track kind="captions" src="{track}" srclang="en"' in page
+    served = b"".join(client.get(track).streaming_content)
+    assert served == private
+    assert CANARY not in page
+
     with pytest.raises(workflow.WorkflowError, match="you uploaded captions"):
         workflow.approve(draft_release, actor=captioner, note="My own captions look fine.")
     workflow.approve(draft_release, actor=reviewer, note="Captions checked against the bleeps.")
@@ -256,3 +267,77 @@ def test_a_name_under_a_bleep_never_reaches_the_published_captions(
         "sha256": hashlib.sha256(public).hexdigest(),
     }  # fmt: skip
     assert CANARY not in draft_release.public_version.manifest
+
+
+# --- the staff API ----------------------------------------------------------------------
+
+
+def _captions_url(footage) -> str:
+    return reverse("staff-api:footage-captions", args=[footage.public_id])
+
+
+def _vtt(data: bytes, name: str = "captions.vtt") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="text/vtt")
+
+
+def test_the_staff_api_attaches_shows_and_removes_captions(
+    footage, uploader, media_roots, no_renders, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_login(uploader)
+    url = _captions_url(footage)
+    assert api.get(url).json()["attached"] is False
+    response = api.put(url, {"file": _vtt(GOOD), "language": "es"}, format="multipart")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["attached"] is True
+    assert body["language"] == "es"
+    assert body["sha256"] == hashlib.sha256(GOOD).hexdigest()
+    assert body["size"] == len(GOOD)
+    assert body["render_job"] == Job.objects.filter(footage=footage, kind=Job.Kind.RENDER).latest("id").pk
+    assert body["rendered_url"] == ""  # the render that redacts them has not run yet
+    assert AuditEntry.objects.filter(action="footage.captions_uploaded", actor=uploader).count() == 1
+    assert api.get(url).json()["sha256"] == body["sha256"]
+
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes at commit
+        gone = api.delete(url)
+    assert gone.status_code == 200
+    assert gone.json()["attached"] is False
+    assert files_under(media_roots["private"] / "captions") == []
+    assert api.delete(url).status_code == 409  # nothing left to remove: said, not a 500
+
+
+def test_the_staff_api_refuses_bad_captions_with_the_line_and_stores_nothing(footage, uploader, media_roots):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_login(uploader)
+    url = _captions_url(footage)
+    bad = b"WEBVTT\n\n00:00.000 --> nonsense\nStep out of the car.\n"
+    response = api.put(url, {"file": _vtt(bad)}, format="multipart")
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["field"] == "file"
+    assert "line 3" in error["message"]
+    assert api.put(url, {"file": _vtt(GOOD), "language": "fr"}, format="multipart").status_code == 400
+    assert api.put(url, {}, format="multipart").status_code == 400
+    assert files_under(media_roots["private"] / "captions") == []
+    assert not AuditEntry.objects.filter(action="footage.captions_uploaded").exists()
+
+
+def test_the_staff_api_captions_need_the_upload_capability_and_a_draft(footage, uploader, reviewer, media_roots):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    url = _captions_url(footage)
+    assert api.get(url).status_code == 403  # anonymous
+    api.force_login(reviewer)
+    assert api.put(url, {"file": _vtt(GOOD)}, format="multipart").status_code == 403
+    api.force_login(uploader)
+    Release.objects.filter(pk=footage.release_id).update(status=Release.Status.IN_REVIEW)
+    refused = api.put(url, {"file": _vtt(GOOD)}, format="multipart")
+    assert refused.status_code == 409
+    assert "draft" in refused.json()["detail"]
+    assert files_under(media_roots["private"] / "captions") == []
