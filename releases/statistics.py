@@ -19,7 +19,7 @@ Only counts leave the database; no requester data is read.
 import datetime
 from dataclasses import asdict, dataclass
 
-from django.db.models import Count, DateField, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncMonth, TruncQuarter
 
 from releases import selectors
@@ -27,7 +27,7 @@ from releases.access import clock
 from releases.aggregates import DaysBetween, Median
 from releases.models import AccessRequest, City, Release, RequestRelease
 from releases.models.pilot import period_end
-from releases.models.requests import overdue_condition, pending_condition
+from releases.models.requests import overdue_condition
 
 Status = AccessRequest.Status
 OUTCOMES = ("granted_full", "granted_part", "denied", "no_records", "referred")
@@ -51,44 +51,89 @@ class RequestFigures:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def to_date(self) -> "PeriodRequestFigures":
+        """The same requests' figures as request_figures_by gives them for no period."""
+        return PeriodRequestFigures(
+            received=self.received,
+            overdue=self.overdue,
+            decided=self.decided,
+            granted_full=self.granted_full,
+            granted_part=self.granted_part,
+            denied=self.denied,
+            median_working_days=self.median_working_days,
+        )
+
 
 def request_figures(city: City | None = None, *, today: datetime.date | None = None) -> RequestFigures:
     """The figures for one city (or every request when city is None), as of `today`."""
+    city_id = city.pk if city else None
+    return _to_date(city=city, today=today).get(city_id, _fold([]))
+
+
+def _to_date(
+    *, city: City | None = None, per_city: bool = False, today: datetime.date | None = None
+) -> dict[int | None, RequestFigures]:
+    """RequestFigures to date for one city, every request together (key None) or each city
+    apart (per_city), from one grouped query.
+
+    The query counts requests by status, decision and working days (the order of the
+    covering index on those columns, so PostgreSQL reads the index alone and groups rows as
+    they come, without hashing every one of them); Python then adds the groups up by the
+    definitions above. A median is read off the counts of each value, exactly what the
+    database's median gives: no row leaves the database."""
     today = today or clock.today()
-    requests: QuerySet[AccessRequest] = AccessRequest.objects.all()
+    requests: QuerySet[AccessRequest] = AccessRequest.objects.order_by()
     if city is not None:
         requests = requests.filter(cities=city)
-    requests = requests.order_by()
-
-    decided = Q(decided_on__isnull=False)
-    # One query for the counts (pages show these figures, so they stay cheap); the pending
-    # and overdue rules are the QuerySet's own conditions (models/requests.py).
-    counts = requests.aggregate(
-        received=Count("pk"),
-        decided=Count("pk", filter=decided),
-        **{outcome: Count("pk", filter=decided & Q(decision=outcome)) for outcome in OUTCOMES},
-        withdrawn=Count("pk", filter=Q(status=Status.WITHDRAWN)),
-        appealed=Count("pk", filter=Q(appealed_on__isnull=False)),
-        with_days=Count("working_days_taken", filter=decided),
-        overdue=Count("pk", filter=overdue_condition(today)),
-        backlog=Count("pk", filter=pending_condition()),
+    keys = {"key_city": F("cities")} if per_city else {}
+    rows = requests.values("status", "decision", "working_days_taken", **keys).annotate(
+        n=Count("pk"),
+        n_decided=Count("pk", filter=Q(decided_on__isnull=False)),
+        n_appealed=Count("pk", filter=Q(appealed_on__isnull=False)),
+        # Overdue is pending and past due (overdue_condition): pending is a matter of the
+        # status, which each group has one of (_fold), so only the date is counted here.
+        n_past_due=Count("pk", filter=Q(due_on__lt=today)),
     )
-    with_days = counts.pop("with_days")
-    return RequestFigures(
-        **counts,
-        median_working_days=_median(requests.decided().filter(working_days_taken__isnull=False), with_days),
-    )
+    groups: dict[int | None, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row.pop("key_city", city.pk if city else None), []).append(row)
+    return {key: _fold(group) for key, group in groups.items()}
 
 
-def _median(requests: QuerySet[AccessRequest], n: int) -> float | None:
-    """The median of the n values of working_days_taken, reading at most two of them."""
+def _fold(groups: list[dict]) -> RequestFigures:
+    """RequestFigures from counts by status, decision and working days (_to_date)."""
+    counts = dict.fromkeys(["received", "decided", *OUTCOMES, "withdrawn", "appealed", "overdue", "backlog"], 0)
+    days: dict[int, int] = {}
+    for group in groups:
+        counts["received"] += group["n"]
+        counts["decided"] += group["n_decided"]
+        if group["decision"] in OUTCOMES:
+            counts[group["decision"]] += group["n_decided"]
+        if group["status"] == Status.WITHDRAWN:
+            counts["withdrawn"] += group["n"]
+        counts["appealed"] += group["n_appealed"]
+        if group["status"] in AccessRequest.PENDING_STATUSES:  # pending_condition()
+            counts["backlog"] += group["n"]
+            counts["overdue"] += group["n_past_due"]
+        if group["working_days_taken"] is not None and group["n_decided"]:
+            days[group["working_days_taken"]] = days.get(group["working_days_taken"], 0) + group["n_decided"]
+    return RequestFigures(**counts, median_working_days=_median(days))
+
+
+def _median(counts: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many times it occurs} (None if none): the
+    middle one, or the mean of the middle two for an even number, as Median computes it."""
+    n = sum(counts.values())
     if not n:
         return None
-    ordered = requests.order_by("working_days_taken").values_list("working_days_taken", flat=True)
-    if n % 2:
-        return float(ordered[n // 2])
-    low, high = ordered[n // 2 - 1 : n // 2 + 1]
-    return (low + high) / 2
+    middle, seen, low = (n - 1) // 2, 0, None
+    for value in sorted(counts):
+        seen += counts[value]
+        if low is None and seen > middle:
+            low = value
+        if seen > n // 2:
+            return float(low) if n % 2 else (low + value) / 2
+    raise AssertionError("unreachable: the counts add up to n")
 
 
 # --- releases and requests by city and period ------------------------------------------
@@ -190,7 +235,6 @@ def release_figures_by(
     if city is not None:
         releases = releases.filter(public_version__city=city)
     releases = releases.annotate(
-        on_request=Exists(RequestRelease.objects.filter(release=OuterRef("pk"))),
         days=DaysBetween(TruncDate("published_at"), F("public_version__encounter_date")),
     )
     keys = _keys(kind=kind, city_field="public_version__city" if per_city else None, date_field="published_at")
@@ -199,7 +243,9 @@ def release_figures_by(
         keys,
         {
             "published": Count("pk"),
-            "on_request_count": Count("pk", filter=Q(on_request=True)),
+            # A membership test PostgreSQL hashes once, rather than an EXISTS probed for
+            # every release (about half the query's time at 10,000 releases).
+            "on_request_count": Count("pk", filter=Q(pk__in=RequestRelease.objects.values("release_id"))),
             "median_days": Median("days"),
             "duration": Sum("public_version__duration_seconds"),
             "redacted": Sum("public_version__redacted_seconds"),
@@ -236,6 +282,12 @@ def request_figures_by(
     receipt (in the portal's time zone), decisions by the period of their date. A request
     naming two cities counts in each city, and once for all cities together."""
     today = today or clock.today()
+    if kind is None:
+        return {
+            (city_id, None): figures.to_date()
+            for city_id, figures in _to_date(city=city, per_city=per_city, today=today).items()
+            if figures.received or figures.decided
+        }
     requests: QuerySet[AccessRequest] = AccessRequest.objects.order_by()
     if city is not None:
         requests = requests.filter(cities=city)
@@ -280,6 +332,8 @@ class CityOverview:
     requests: PeriodRequestFigures  # to date
     # The latest approved value of each HEADLINE_FIGURES figure (absent: never reported).
     latest: dict
+    # The request log's figures to date (request_figures(city)), counted with `requests`.
+    request_log: RequestFigures | None = None
 
     @property
     def cameras_deployed(self):
@@ -291,16 +345,23 @@ class CityOverview:
 
 
 def city_overviews(cities, *, today: datetime.date | None = None) -> list[CityOverview]:
-    """Headline figures for each city given, in five queries whatever their number."""
-    releases = release_figures_by(per_city=True)
-    requests = request_figures_by(per_city=True, today=today)
+    """Headline figures for each city given, in four queries whatever their number. For a
+    single city (its page) only that city's releases and requests are counted."""
+    cities = list(cities)
+    only = cities[0] if len(cities) == 1 else None
+    releases = release_figures_by(city=only, per_city=only is None)
+    requests = _to_date(city=only, per_city=only is None, today=today)
     latest = selectors.public_latest_figures(HEADLINE_FIGURES)
-    return [
-        CityOverview(
-            city=city,
-            releases=releases.get((city.pk, None), ReleaseFigures()),
-            requests=requests.get((city.pk, None), PeriodRequestFigures()),
-            latest=latest.get(city.pk, {}),
+    overviews = []
+    for city in cities:
+        request_log = requests.get(city.pk, _fold([]))
+        overviews.append(
+            CityOverview(
+                city=city,
+                releases=releases.get((city.pk, None), ReleaseFigures()),
+                requests=request_log.to_date(),
+                latest=latest.get(city.pk, {}),
+                request_log=request_log,
+            )
         )
-        for city in cities
-    ]
+    return overviews

@@ -50,6 +50,8 @@ from releases.selectors.statistics import (
     LatestFigure,
     public_latest_figures,
     public_pilot_figures,
+    public_program_cities,
+    public_program_city,
     public_release_catalogue,
 )
 from releases.selectors.verification import (
@@ -94,6 +96,8 @@ __all__ = [
     "public_latest_figures",
     "public_media_file",
     "public_pilot_figures",
+    "public_program_cities",
+    "public_program_city",
     "public_redaction_log",
     "public_release",
     "public_release_catalogue",

@@ -19,7 +19,7 @@ TREND_MONTHS = 12
 
 @require_safe
 def home(request):
-    cities = list(selectors.public_cities())
+    cities = list(selectors.public_program_cities())
     return render(
         request,
         "releases/public/home.html",
@@ -33,7 +33,7 @@ def home(request):
 
 @require_safe
 def city_list(request):
-    cities = list(selectors.public_cities())
+    cities = list(selectors.public_program_cities())
     overviews = statistics.city_overviews(cities)
     return render(
         request,
@@ -44,7 +44,7 @@ def city_list(request):
 
 @require_safe
 def city_detail(request, slug: str):
-    city = selectors.public_city(slug)
+    city = selectors.public_program_city(slug)
     page = Paginator(selectors.public_releases().filter(city=city), PAGE_SIZE).get_page(request.GET.get("page"))
     official = list(selectors.public_pilot_figures(city))
     (overview,) = statistics.city_overviews([city])
@@ -54,7 +54,7 @@ def city_detail(request, slug: str):
         {
             "city": city,
             "page": page,
-            "figures": statistics.request_figures(city),
+            "figures": overview.request_log,
             "overview": overview,
             "official": official,
             "official_monthly": any(row.period_kind == PeriodKind.MONTH for row in official),

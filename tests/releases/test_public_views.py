@@ -407,7 +407,7 @@ def test_home_lists_the_five_phase_one_cities(client, db):
     for city in City.objects.all():
         assert f'href="{city.get_absolute_url()}"' in page
     assert page.count("Cameras since March 2024") == 5
-    counts = {c.slug: c.published_releases for c in response.context["cities"]}
+    counts = {o.city.slug: o.releases.published for o in response.context["overviews"]}
     assert counts["buffalo"] == 2
     assert counts["detroit"] == 0
     assert "2 published releases" in page
