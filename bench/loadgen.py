@@ -4,8 +4,9 @@
 
 Each connection sends GET requests back to back (the URLs in turn, starting at a different
 one per connection) for the given time, and records each request's latency. Prints one
-JSON object: requests, errors (non-2xx/3xx or broken connections), throughput per second,
-and latency p50/p90/p99 in milliseconds. Used by bench/web.py from a second process, so
+JSON object: requests, errors (non-2xx/3xx or broken connections), misses (responses the
+portal's page cache marked "X-Page-Cache: miss"), throughput per second, and latency
+p50/p90/p99 in milliseconds. Used by bench/web.py from a second process, so
 the generator's own work does not run inside the server being measured.
 
 Written here rather than taken from PyPI because the measurement must be the same for
@@ -21,7 +22,7 @@ import time
 from urllib.parse import urlsplit
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, dict]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
@@ -38,7 +39,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
             await reader.readexactly(size + 2)
             if size == 0:
                 break
-    return status
+    return status, headers
 
 
 async def _connection(host: str, port: int, paths: list[str], offset: int, deadline: float, out: dict) -> None:
@@ -53,13 +54,15 @@ async def _connection(host: str, port: int, paths: list[str], offset: int, deadl
             writer.write(request.encode())
             await writer.drain()
             try:
-                status = await _read_response(reader)
+                status, headers = await _read_response(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
                 out["errors"] += 1
                 writer.close()
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
             out["latencies"].append(time.perf_counter() - start)
+            if headers.get("x-page-cache") == "miss":  # rendered for this request (releases/cache.py)
+                out["misses"] += 1
             if status >= 400:
                 out["errors"] += 1
                 out.setdefault("statuses", {}).setdefault(str(status), 0)
@@ -72,7 +75,7 @@ async def run(urls: list[str], seconds: float, connections: int) -> dict:
     parts = urlsplit(urls[0])
     host, port = parts.hostname, parts.port or 80
     paths = [urlsplit(u).path + (f"?{urlsplit(u).query}" if urlsplit(u).query else "") for u in urls]
-    out: dict = {"latencies": [], "errors": 0}
+    out: dict = {"latencies": [], "errors": 0, "misses": 0}
     start = time.perf_counter()
     deadline = start + seconds
     await asyncio.gather(*(_connection(host, port, paths, n, deadline, out) for n in range(connections)))
@@ -88,6 +91,7 @@ async def run(urls: list[str], seconds: float, connections: int) -> dict:
         "requests": len(latencies),
         "errors": out["errors"],
         "statuses": out.get("statuses", {}),
+        "misses": out["misses"],
         "rps": round(len(latencies) / elapsed, 1),
         "p50_ms": pct(0.50),
         "p90_ms": pct(0.90),

@@ -12,8 +12,14 @@ as a separate process.
 For each page it prints throughput and p50/p99 latency, and the throughput as a share of
 the trivial view's, measured in the same run just before and just after that page (the
 mean of the two: the trivial view is measured between every two pages). It does this
-twice: with the public page cache on (as deployed) and off (PUBLIC_PAGE_CACHE_SECONDS=0,
-every request renders), so the cost of rendering is visible as well as what visitors get.
+three times:
+- cached: the public page cache on, as deployed, and nothing changing;
+- churn: the cache on while the public generation is replaced every BENCH_CHURN_SECONDS
+  (default 1) by a separate connection, as a publication, a withdrawal or a request's new
+  status does it, so every page is rendered again once after each change (about a hundred
+  times the rate of public changes the pilot's figures imply: see docs/benchmarks.md);
+- uncached: PUBLIC_PAGE_CACHE_SECONDS=0, every request renders,
+so the cost of rendering is visible as well as what visitors get.
 Targets (issue 6): every public page at least 50% of the trivial view's throughput, p99
 under 100 ms. Prints `name: value` lines.
 
@@ -48,6 +54,7 @@ RELEASES = int(os.environ.get("BENCH_RELEASES", "10000"))
 REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "100000"))
 SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+CHURN_SECONDS = float(os.environ.get("BENCH_CHURN_SECONDS", "1"))
 WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
 THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "4")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -56,6 +63,8 @@ PORT = int(os.environ.get("BENCH_PORT", "8765"))
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
 # A comma-separated subset of the pages below (default: all).
 ONLY = [name for name in os.environ.get("BENCH_WEB_PAGES", "").split(",") if name]
+# A comma-separated subset of the modes: cached, churn, uncached (default: all three).
+MODES = [name for name in os.environ.get("BENCH_WEB_MODES", "").split(",") if name] or ["cached", "churn", "uncached"]
 
 # Titles and summaries draw on 60 street names and 1,500 made-up words, so a search word
 # matches a few percent of the releases, as words in real summaries do (a vocabulary of a
@@ -306,7 +315,40 @@ def flush_redis() -> None:
     redis.Redis.from_url(REDIS).flushdb()
 
 
-def measure(label: str, urls: dict[str, list[str]]) -> None:
+class Churn:
+    """Replaces the public generation every `every` seconds from its own connection (the
+    same UPDATE releases.cache.bump makes), while a measurement runs."""
+
+    def __init__(self, database_url: str, every: float) -> None:
+        import threading
+
+        self.database_url, self.every = database_url, every
+        self.changes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            while not self._stop.wait(self.every):
+                conn.execute(
+                    "UPDATE releases_publicgeneration SET value = floor(random() * 4e18)::bigint, "
+                    "changed_at = now() WHERE id = 1"
+                )
+                self.changes += 1
+
+
+def measure(label: str, urls: dict[str, list[str]], *, churn: str | None = None) -> None:
+    import contextlib
     import urllib.request
 
     for paths in urls.values():  # every URL once, in turn: with the cache on, each is stored
@@ -320,7 +362,10 @@ def measure(label: str, urls: dict[str, list[str]]) -> None:
     trivial = [load(["/bench/trivial/"], SECONDS)]
     results = {}
     for name, paths in urls.items():
-        results[name] = load(paths, SECONDS)
+        with Churn(churn, CHURN_SECONDS) if churn else contextlib.nullcontext() as changing:
+            results[name] = load(paths, SECONDS)
+        if changing:
+            results[name]["changes"] = changing.changes
         trivial.append(load(["/bench/trivial/"], SECONDS))
     figure(f"{label}_trivial_rps", f"{sum(t['rps'] for t in trivial) / len(trivial):.0f}")
     figure(f"{label}_trivial_rps_each", " ".join(f"{t['rps']:.0f}" for t in trivial))
@@ -331,6 +376,9 @@ def measure(label: str, urls: dict[str, list[str]]) -> None:
         figure(f"{label}_{name}_p50_ms", r["p50_ms"])
         figure(f"{label}_{name}_p99_ms", r["p99_ms"])
         figure(f"{label}_{name}_vs_trivial", f"{100 * r['rps'] / neighbours:.0f}%")
+        figure(f"{label}_{name}_rendered", f"{r['misses']} of {r['requests']}")
+        if "changes" in r:
+            figure(f"{label}_{name}_public_changes", r["changes"])
 
 
 def main() -> None:
@@ -347,11 +395,14 @@ def main() -> None:
         urls = {name: paths for name, paths in pages(slugs).items() if not ONLY or name in ONLY}
         figure("connections", CONNECTIONS)
         figure("gunicorn", f"{WORKERS} workers x {THREADS} threads")
-        for label, cache_seconds in (("cached", 300), ("uncached", 0)):
+        figure("churn_every_seconds", CHURN_SECONDS)
+        for label, cache_seconds in (("cached", 300), ("churn", 300), ("uncached", 0)):
+            if label not in MODES:
+                continue
             flush_redis()
             server = start_server(database_url, run_dir, cache_seconds=cache_seconds)
             try:
-                measure(label, urls)
+                measure(label, urls, churn=database_url if label == "churn" else None)
             finally:
                 server.terminate()
                 server.wait(timeout=30)

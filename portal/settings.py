@@ -341,6 +341,9 @@ PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=300)
 # Pages each web process also keeps in its own memory, in front of the shared cache (same
 # keys, so never stale); 0 turns that layer off.
 PUBLIC_PAGE_CACHE_LOCAL_ENTRIES = env.int("PUBLIC_PAGE_CACHE_LOCAL_ENTRIES", default=256)
+# After a public change, concurrent requests for the same stale page in one process wait
+# this long for the first one's render instead of each rendering it (releases.cache._Flights).
+PUBLIC_PAGE_CACHE_WAIT_SECONDS = env.float("PUBLIC_PAGE_CACHE_WAIT_SECONDS", default=5.0)
 
 # --- MEDIA PIPELINE ---------------------------------------------------------
 # Ed25519 key that signs release manifests and audit checkpoints (releases/signing.py).

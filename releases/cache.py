@@ -174,6 +174,7 @@ def clear() -> None:
     """Forget every stored page (shared and this process's). Never needed for correctness."""
     page_cache().clear()
     recent_pages.clear()
+    flights.clear()
 
 
 def _stored(key: str):
@@ -198,9 +199,62 @@ def _language_of(request) -> str:
     return translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
 
 
-def _key(request, gen: int, language: str) -> str:
+def _place(request, language: str) -> str:
+    """What a page is, whatever the generation: its language, host and full path."""
     where = hashlib.sha256(f"{request.get_host()}|{request.get_full_path()}".encode()).hexdigest()
-    return f"page2:{gen}:{language}:{where}"
+    return f"{language}:{where}"
+
+
+def _key(request, gen: int, language: str) -> str:
+    return f"page2:{gen}:{_place(request, language)}"
+
+
+class _Flights:
+    """One render at a time per page in this process ("single flight").
+
+    Right after a public change every cached page is stale, and a popular page is asked
+    for by several visitors at once. Without this, each of this process's threads would
+    render it (a statistics page costs a few hundred milliseconds of CPU); with it, the
+    first renders and the others wait for it (at most PUBLIC_PAGE_CACHE_WAIT_SECONDS) and
+    are answered from what it stored. Only pages this process has stored before take part,
+    so requests for pages that are never cached are never made to wait."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flying: dict[str, threading.Event] = {}
+        self._cacheable: OrderedDict[str, None] = OrderedDict()
+
+    def known(self, place: str) -> bool:
+        with self._lock:
+            return place in self._cacheable
+
+    def learn(self, place: str) -> None:
+        with self._lock:
+            self._cacheable[place] = None
+            self._cacheable.move_to_end(place)
+            while len(self._cacheable) > max(settings.PUBLIC_PAGE_CACHE_LOCAL_ENTRIES, 1) * 4:
+                self._cacheable.popitem(last=False)
+
+    def board(self, key: str) -> threading.Event | None:
+        """None: the caller renders (and must call landed). Otherwise the event to wait on."""
+        with self._lock:
+            event = self._flying.get(key)
+            if event is None:
+                self._flying[key] = threading.Event()
+            return event
+
+    def landed(self, key: str) -> None:
+        with self._lock:
+            event = self._flying.pop(key, None)
+        if event is not None:
+            event.set()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cacheable.clear()
+
+
+flights = _Flights()
 
 
 def _without_session(request) -> bool:
@@ -277,15 +331,29 @@ class PublicPageCacheMiddleware:
         if settings.PUBLIC_PAGE_CACHE_SECONDS and request.method in ("GET", "HEAD") and _without_session(request):
             try:
                 language = _language_of(request)
-                gen = generation()
-                key = _key(request, gen, language)
+                place = _place(request, language)
             except DisallowedHost:
-                key = None  # the stack answers 400
-            if key is not None:
+                return self.get_response(request)  # the stack answers 400
+            gen = generation()
+            key = f"page2:{gen}:{place}"
+            cached = _stored(key)
+            if cached is None and flights.known(place):
+                waiting = flights.board(key)
+                if waiting is None:
+                    try:
+                        request._page_cache_early = (key, gen, language)
+                        return self._respond(request, place)
+                    finally:
+                        flights.landed(key)
+                waiting.wait(settings.PUBLIC_PAGE_CACHE_WAIT_SECONDS)
                 cached = _stored(key)
-                if cached is not None:
-                    return _serve(request, cached)
-                request._page_cache_early = (key, gen, language)
+            if cached is not None:
+                return _serve(request, cached)
+            request._page_cache_early = (key, gen, language)
+            return self._respond(request, place)
+        return self._respond(request, None)
+
+    def _respond(self, request, place: str | None):
         response = self.get_response(request)
         store = getattr(request, "_page_cache_store", None)
         if store is None:
@@ -303,6 +371,8 @@ class PublicPageCacheMiddleware:
             response["ETag"] = etag
             headers = {k: v for k, v in response.items() if k.lower() != "set-cookie"}
             _store(key, (response.content, headers, api))
+            if place is not None:
+                flights.learn(place)
         response[HEADER] = "miss"
         response["Cache-Control"] = "no-cache"
         return response

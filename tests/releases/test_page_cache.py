@@ -257,3 +257,65 @@ def test_the_generation_read_reconnects_when_the_persistent_connection_died():
     connection.connection.close()  # as if the server had dropped it
     assert cache.generation() == expected
     assert connection.is_usable()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_change_concurrent_requests_for_a_page_render_it_once(monkeypatch, reference_data):
+    """Single flight: the first request renders the stale page, the others wait for it and
+    are answered from what it stored, each with the same page."""
+    import threading
+    import time
+
+    from django.db import connections
+    from django.test import Client
+
+    from releases import statistics
+
+    published_rows(1)
+    url = reverse("public:city-list")
+    assert Client().get(url)[cache.HEADER] == MISS  # now known as a cached page
+    cache.bump()  # a public change: every page is stale
+
+    renders = []
+    real = statistics.city_overviews
+
+    def slow_overviews(*args, **kwargs):
+        renders.append(threading.get_ident())
+        time.sleep(0.5)  # long enough for every other thread to arrive
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(statistics, "city_overviews", slow_overviews)
+    start = threading.Barrier(4)
+    responses = []
+
+    def visit():
+        try:
+            start.wait()
+            response = Client().get(url)
+            responses.append((response.status_code, response[cache.HEADER], response.content))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=visit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(renders) == 1
+    assert sorted(header for _status, header, _content in responses) == [HIT, HIT, HIT, MISS]
+    assert {status for status, _header, _content in responses} == {200}
+    assert len({content for _status, _header, content in responses}) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_never_cached_are_never_made_to_wait(monkeypatch, reference_data):
+    from releases import cache as page_cache
+
+    boarded = []
+    monkeypatch.setattr(page_cache.flights, "board", lambda key: boarded.append(key))
+    from django.test import Client
+
+    client = Client()
+    for _ in range(2):
+        assert client.get(reverse("public:request-file")).status_code == 200
+    assert boarded == []

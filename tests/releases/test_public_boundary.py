@@ -272,10 +272,14 @@ def test_city_counts_only_published_releases(client, hidden, control):
     city = City.objects.get(slug="detroit")
     assert city.releases.count() == 2
     response = client.get(city.get_absolute_url())
-    assert response.context["city"].published_releases == 1
+    assert response.context["overview"].releases.published == 1
+    assert response.context["page"].paginator.count == 1
     home = client.get(reverse("public:home"))
-    detroit = next(c for c in home.context["cities"] if c.slug == "detroit")
-    assert detroit.published_releases == 1
+    detroit = next(o for o in home.context["overviews"] if o.city.slug == "detroit")
+    assert detroit.releases.published == 1
+    cities = client.get(reverse("public:city-list"))
+    detroit = next(o for o in cities.context["overviews"] if o.city.slug == "detroit")
+    assert detroit.releases.published == 1
 
 
 def test_private_keys_of_an_unpublished_release_are_never_served(client, hidden, media_roots):
