@@ -337,7 +337,7 @@ class PublicPageCacheMiddleware:
             gen = generation()
             key = f"page2:{gen}:{place}"
             cached = _stored(key)
-            if cached is None and flights.known(place):
+            if cached is None and request.method == "GET" and flights.known(place):  # a HEAD stores nothing
                 waiting = flights.board(key)
                 if waiting is None:
                     try:

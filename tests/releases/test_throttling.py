@@ -3,6 +3,7 @@ in the development cache (LocMemCache) and in Redis (production; skipped without
 
 import os
 import socket
+import uuid
 
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
@@ -31,8 +32,8 @@ def _locmem():
 def _redis():
     if not _redis_up():
         pytest.skip("no Redis server on 127.0.0.1:6379")
-    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": f"throttle-test-{os.getpid()}"})
-    cache.clear()
+    # A prefix of its own instead of a flush: other test processes share this database.
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}"})
     return cache
 
 
