@@ -71,7 +71,7 @@ async def _connection(host: str, port: int, paths: list[str], offset: int, deadl
         writer.close()
 
 
-async def run(urls: list[str], seconds: float, connections: int) -> dict:
+async def run(urls: list[str], seconds: float, connections: int, *, raw: bool = False) -> dict:
     parts = urlsplit(urls[0])
     host, port = parts.hostname, parts.port or 80
     paths = [urlsplit(u).path + (f"?{urlsplit(u).query}" if urlsplit(u).query else "") for u in urls]
@@ -82,7 +82,7 @@ async def run(urls: list[str], seconds: float, connections: int) -> dict:
     elapsed = time.perf_counter() - start
     latencies = sorted(out["latencies"])
     if not latencies:
-        return {"requests": 0, "errors": out["errors"], "rps": 0.0}
+        return {"requests": 0, "errors": out["errors"], "rps": 0.0, "misses": 0, "latencies_ms": []}
 
     def pct(p: float) -> float:
         return round(1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2)
@@ -97,6 +97,7 @@ async def run(urls: list[str], seconds: float, connections: int) -> dict:
         "p90_ms": pct(0.90),
         "p99_ms": pct(0.99),
         "mean_ms": round(1000 * statistics.fmean(latencies), 2),
+        **({"latencies_ms": [round(1000 * x, 3) for x in latencies]} if raw else {}),
     }
 
 
@@ -105,8 +106,9 @@ def main() -> None:
     parser.add_argument("urls", nargs="+")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--latencies", action="store_true", help="also list every latency (ms)")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(run(args.urls, args.seconds, args.connections))))
+    print(json.dumps(asyncio.run(run(args.urls, args.seconds, args.connections, raw=args.latencies))))
 
 
 if __name__ == "__main__":

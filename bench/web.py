@@ -10,14 +10,14 @@ route, a trivial Django view that returns "ok". Drives both with bench/loadgen.p
 as a separate process.
 
 For each page it prints throughput and p50/p99 latency, and the throughput as a share of
-the trivial view's, measured in the same run just before and just after that page (the
-mean of the two: the trivial view is measured between every two pages). It does this
-three times:
+the trivial view's. The two are measured interleaved: BENCH_WEB_ROUNDS slices of each
+(default 5 of 2 s), trivial and page in turn, so both see the same drift of this shared
+machine's speed. It does this three times:
 - cached: the public page cache on, as deployed, and nothing changing;
 - churn: the cache on while the public generation is replaced every BENCH_CHURN_SECONDS
-  (default 1) by a separate connection, as a publication, a withdrawal or a request's new
-  status does it, so every page is rendered again once after each change (about a hundred
-  times the rate of public changes the pilot's figures imply: see docs/benchmarks.md);
+  (default 5) by a separate connection, as a publication, a withdrawal or a request's new
+  status does it, so every page is rendered again once after each change (far more often
+  than public changes happen: see docs/benchmarks.md);
 - uncached: PUBLIC_PAGE_CACHE_SECONDS=0, every request renders,
 so the cost of rendering is visible as well as what visitors get.
 Targets (issue 6): every public page at least 50% of the trivial view's throughput, p99
@@ -54,7 +54,10 @@ RELEASES = int(os.environ.get("BENCH_RELEASES", "10000"))
 REQUESTS = int(os.environ.get("BENCH_WEB_REQUESTS", "100000"))
 SECONDS = float(os.environ.get("BENCH_WEB_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
-CHURN_SECONDS = float(os.environ.get("BENCH_CHURN_SECONDS", "1"))
+CHURN_SECONDS = float(os.environ.get("BENCH_CHURN_SECONDS", "5"))
+# Each page's BENCH_WEB_SECONDS are split into this many slices, alternating with the
+# trivial view's slices.
+ROUNDS = int(os.environ.get("BENCH_WEB_ROUNDS", "5"))
 WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
 THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "4")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -287,7 +290,7 @@ def load(paths: list[str], seconds: float) -> dict:
     urls = [f"http://127.0.0.1:{PORT}{p}" for p in paths]
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "loadgen.py"), *urls, "--seconds", str(seconds),
-         "--connections", str(CONNECTIONS)],
+         "--connections", str(CONNECTIONS), "--latencies"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     result = json.loads(out.stdout)
@@ -356,29 +359,52 @@ def measure(label: str, urls: dict[str, list[str]], *, churn: str | None = None)
             urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}").read()
     for paths in [["/bench/trivial/"], *urls.values()]:
         load(paths, 2)  # warm: connections, caches, query plans
-    # The trivial view is measured between every two pages, and each page is compared with
-    # the mean of the measurements just before and just after it: this machine's speed
-    # drifts (other tenants), and neighbours in time share the drift.
-    trivial = [load(["/bench/trivial/"], SECONDS)]
-    results = {}
+    # Each page is measured in ROUNDS slices, alternating with the trivial view (trivial,
+    # page, trivial, page...), and compared with the trivial slices interleaved with it:
+    # this machine's speed drifts by a factor of two within minutes (other tenants), and
+    # slices a few seconds apart share the drift.
+    slice_seconds = SECONDS / ROUNDS
+    trivial_all = []
     for name, paths in urls.items():
+        page, trivial = [], []
         with Churn(churn, CHURN_SECONDS) if churn else contextlib.nullcontext() as changing:
-            results[name] = load(paths, SECONDS)
-        if changing:
-            results[name]["changes"] = changing.changes
-        trivial.append(load(["/bench/trivial/"], SECONDS))
-    figure(f"{label}_trivial_rps", f"{sum(t['rps'] for t in trivial) / len(trivial):.0f}")
-    figure(f"{label}_trivial_rps_each", " ".join(f"{t['rps']:.0f}" for t in trivial))
-    figure(f"{label}_trivial_p99_ms", max(t["p99_ms"] for t in trivial))
-    for i, (name, r) in enumerate(results.items()):
-        neighbours = (trivial[i]["rps"] + trivial[i + 1]["rps"]) / 2
+            for _ in range(ROUNDS):
+                trivial.append(load(["/bench/trivial/"], slice_seconds))
+                page.append(load(paths, slice_seconds))
+        trivial_all += trivial
+        r, t = _merged(page), _merged(trivial)
         figure(f"{label}_{name}_rps", f"{r['rps']:.0f}")
         figure(f"{label}_{name}_p50_ms", r["p50_ms"])
         figure(f"{label}_{name}_p99_ms", r["p99_ms"])
-        figure(f"{label}_{name}_vs_trivial", f"{100 * r['rps'] / neighbours:.0f}%")
-        figure(f"{label}_{name}_rendered", f"{r['misses']} of {r['requests']}")
-        if "changes" in r:
-            figure(f"{label}_{name}_public_changes", r["changes"])
+        figure(f"{label}_{name}_trivial_rps", f"{t['rps']:.0f}")
+        figure(f"{label}_{name}_vs_trivial", f"{100 * r['rps'] / t['rps']:.0f}%")
+        if churn is not None or label == "cached":
+            figure(f"{label}_{name}_rendered", f"{r['misses']} of {r['requests']}")
+        if changing:
+            figure(f"{label}_{name}_public_changes", changing.changes)
+    t = _merged(trivial_all)
+    figure(f"{label}_trivial_rps", f"{t['rps']:.0f}")
+    slices = [x["rps"] for x in trivial_all]
+    figure(f"{label}_trivial_rps_slices", f"{min(slices):.0f}-{max(slices):.0f}")
+    figure(f"{label}_trivial_p99_ms", t["p99_ms"])
+
+
+def _merged(runs: list[dict]) -> dict:
+    """Several load runs as one: requests over their summed time, percentiles over every
+    request's latency."""
+    latencies = sorted(x for run in runs for x in run["latencies_ms"])
+    seconds = sum(run["requests"] / run["rps"] for run in runs if run["rps"])
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2)
+
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / seconds,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "misses": sum(run["misses"] for run in runs),
+    }
 
 
 def main() -> None:
