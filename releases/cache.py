@@ -195,7 +195,8 @@ def _language_of(request) -> str:
     """The language LocaleMiddleware will choose for this request: the URL's language
     prefix, else the default (the portal's URLs are i18n_patterns without a default
     prefix, so a language is a function of the path alone). Checked against the language
-    the page was actually rendered in before anything is stored (_Marker)."""
+    the page was actually rendered in before anything is stored
+    (PublicPageCacheViewMiddleware)."""
     return translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
 
 
