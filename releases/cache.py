@@ -25,6 +25,7 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection, transaction
@@ -206,8 +207,8 @@ def _place(request, language: str) -> str:
     return f"{language}:{where}"
 
 
-def _key(request, gen: int, language: str) -> str:
-    return f"page2:{gen}:{_place(request, language)}"
+def _key(gen: int, place: str) -> str:
+    return f"page2:{gen}:{place}"
 
 
 class _Flights:
@@ -262,7 +263,7 @@ def _without_session(request) -> bool:
     """No session (so no signed-in user) and no pending flash message: such a request
     can be answered before the session, auth and message middleware run at all."""
     cookies = request.COOKIES
-    return settings.SESSION_COOKIE_NAME not in cookies and "messages" not in cookies
+    return settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies
 
 
 def _cacheable_view(request) -> bool:
@@ -336,7 +337,7 @@ class PublicPageCacheMiddleware:
             except DisallowedHost:
                 return self.get_response(request)  # the stack answers 400
             gen = generation()
-            key = f"page2:{gen}:{place}"
+            key = _key(gen, place)
             cached = _stored(key)
             if cached is None and request.method == "GET" and flights.known(place):  # a HEAD stores nothing
                 waiting = flights.board(key)
@@ -404,7 +405,7 @@ class PublicPageCacheViewMiddleware:
                 request._page_cache_store = (key, gen, api)
             return None
         gen = generation()
-        key = _key(request, gen, translation.get_language())
+        key = _key(gen, _place(request, translation.get_language()))
         cached = _stored(key)
         if cached is None:
             request._page_cache_store = (key, gen, api)

@@ -17,6 +17,7 @@ from releases.media import captions, storage
 from releases.models import Footage, ProcessingJob, Release
 
 CAPTION_LANGUAGES = [("en", gettext_lazy("English")), ("es", gettext_lazy("Spanish"))]
+CAPTIONS_FROZEN = gettext_lazy("Captions can only change while the release is a draft or has changes requested.")
 
 
 class FootageError(Exception):
@@ -79,7 +80,7 @@ def set_captions(footage: Footage, *, fileobj: BinaryIO, language: str = "en", a
     every audio redaction withheld. The footage is not ready until that render is done.
 
     Raises FootageError with a readable reason; nothing is stored then."""
-    footage = _editable(footage, _("Captions can only change while the release is a draft or has changes requested."))
+    footage = _editable(footage, str(CAPTIONS_FROZEN))
     if language not in dict(CAPTION_LANGUAGES):
         raise FootageError(_("Unknown captions language %(language)r.") % {"language": language})
     data = fileobj.read(captions.MAX_BYTES + 1)
@@ -109,7 +110,7 @@ def set_captions(footage: Footage, *, fileobj: BinaryIO, language: str = "en", a
 @transaction.atomic
 def remove_captions(footage: Footage, *, actor) -> Footage:
     """Take the captions off a recording; the next render publishes none."""
-    footage = _editable(footage, _("Captions can only change while the release is a draft or has changes requested."))
+    footage = _editable(footage, str(CAPTIONS_FROZEN))
     if not footage.captions_key:
         raise FootageError(_("This recording has no captions."))
     old = footage.captions_key

@@ -3,29 +3,16 @@
 Needs a Redis server (CI starts one; REDIS_URL or the local default); skipped without one.
 """
 
-import os
-import socket
-
 import pytest
 
 from portal.redis_cache import RedisCache
+from tests import redis_server
 
-URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _redis_up(), reason="no Redis server on 127.0.0.1:6379")
+pytestmark = pytest.mark.skipif(not redis_server.up(), reason="no Redis server on 127.0.0.1:6379")
 
 
 def test_the_backend_reuses_one_client_and_still_stores_and_expires():
-    cache = RedisCache(URL, {"KEY_PREFIX": "redis-cache-test"})
+    cache = RedisCache(redis_server.URL, {"KEY_PREFIX": "redis-cache-test"})
     cache.set("a", {"page": b"x" * 10}, timeout=30)
     assert cache.get("a") == {"page": b"x" * 10}
     client = cache._cache.get_client(write=True)

@@ -294,11 +294,7 @@ def _footage(public_id: str) -> Footage:
 def _captions_frozen(footage: Footage) -> Response | None:
     if footage.release.footage_editable:
         return None
-    return _refused(
-        status.HTTP_409_CONFLICT,
-        "Captions can only change while the release is a draft or has changes requested.",
-        field="release",
-    )
+    return _refused(status.HTTP_409_CONFLICT, str(footage_service.CAPTIONS_FROZEN), field="release")
 
 
 def _captions_data(footage: Footage) -> dict:

@@ -1,8 +1,6 @@
 """releases/api/throttling.py: the anonymous read throttle as a sliding-window counter,
 in the development cache (LocMemCache) and in Redis (production; skipped without one)."""
 
-import os
-import socket
 import uuid
 
 import pytest
@@ -11,16 +9,7 @@ from django.test import RequestFactory
 
 from portal.redis_cache import RedisCache
 from releases.api.throttling import AnonWindowThrottle
-
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
+from tests import redis_server
 
 
 def _locmem():
@@ -30,10 +19,10 @@ def _locmem():
 
 
 def _redis():
-    if not _redis_up():
+    if not redis_server.up():
         pytest.skip("no Redis server on 127.0.0.1:6379")
     # A prefix of its own instead of a flush: other test processes share this database.
-    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}"})
+    cache = RedisCache(redis_server.URL, {"KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}"})
     return cache
 
 
